@@ -1,0 +1,259 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace CuRnn.Managed;
+
+/// <summary>
+/// The step loops of one direction of one recurrent layer over packed rows: forward (inference or
+/// training) and backward with weight gradients. Per step one recurrent GEMM and one fused cell
+/// pass; the input projection of all steps is one GEMM before the loop (unless per-step), and the
+/// weight and input gradients are large GEMMs after the backward loop.
+/// </summary>
+public static class RecurrentPass
+{
+    /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows.</summary>
+    public static int ForwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize, int outputSize)
+        => maxBatch * (cell.GateCount() * hiddenSize + hiddenSize + hiddenSize + outputSize);
+
+    /// <summary>Scratch elements <see cref="Backward"/> needs for a batch of at most <paramref name="maxBatch"/> rows.</summary>
+    public static int BackwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize, int outputSize)
+        => maxBatch * (2 * outputSize + 2 * hiddenSize) + hiddenSize;
+
+    /// <summary>Runs one direction of one layer forward over the schedule.</summary>
+    public static void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h, inSize = p.InputSize;
+        bool training = !p.HPrev.IsEmpty;
+        bool projected = !p.Whr.IsEmpty;
+        bool gru = p.Cell == CellFunction.Gru;
+        int maxB = s.MaxBatch;
+
+        Span<T> work = p.Work;
+        Span<T> gh = work[..(maxB * g)]; work = work[(maxB * g)..];          // GRU recurrent part
+        Span<T> hraw = work[..(maxB * h)]; work = work[(maxB * h)..];        // projection input (inference)
+        Span<T> tmp = work[..(maxB * h)];                                     // per-row temporaries
+
+        if (!p.PerStepInputProjection && s.Rows > 0)
+        {
+            int n = s.Rows;
+            FillBias(p.Gates[..(n * g)], g, p.Bih, gru ? default : p.Bhh);
+            Gemm.Multiply(Transpose.No, Transpose.Yes, n, g, inSize, p.X, inSize, p.Wih, inSize, p.Gates, g, accumulate: true);
+        }
+
+        for (int k = 0; k < s.Steps; k++)
+        {
+            int t = p.Reverse ? s.Steps - 1 - k : k;
+            int bs = s.BatchSizes[t], o = s.Offsets[t];
+            Span<T> gates = p.Gates.Slice(o * g, bs * g);
+            Span<T> hState = p.H[..(bs * hout)];
+
+            if (p.PerStepInputProjection)
+            {
+                FillBias(gates, g, p.Bih, gru ? default : p.Bhh);
+                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, inSize, p.X.Slice(o * inSize, bs * inSize), inSize, p.Wih, inSize, gates, g, accumulate: true);
+            }
+            if (training) hState.CopyTo(p.HPrev.Slice(o * hout, bs * hout));
+
+            if (gru)
+            {
+                Span<T> ghStep = gh[..(bs * g)];
+                FillBias(ghStep, g, p.Bhh, default);
+                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, hout, hState, hout, p.Whh, hout, ghStep, g, accumulate: true);
+            }
+            else
+            {
+                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, hout, hState, hout, p.Whh, hout, gates, g, accumulate: true);
+            }
+
+            for (int b = 0; b < bs; b++)
+            {
+                Span<T> row = gates.Slice(b * g, g);
+                Span<T> hRow = hState.Slice(b * hout, hout);
+                Span<T> t1 = tmp.Slice(b * h, h);
+                switch (p.Cell)
+                {
+                    case CellFunction.Tanh:
+                        TensorPrimitives.Tanh(row, row);
+                        row.CopyTo(hRow);
+                        break;
+                    case CellFunction.Relu:
+                        TensorPrimitives.Max(row, T.Zero, row);
+                        row.CopyTo(hRow);
+                        break;
+                    case CellFunction.Lstm:
+                    {
+                        Span<T> cRow = p.C.Slice(b * h, h);
+                        if (training) cRow.CopyTo(p.CPrev.Slice((o + b) * h, h));
+                        Span<T> i = row[..h], f = row.Slice(h, h), gg = row.Slice(2 * h, h), og = row.Slice(3 * h, h);
+                        TensorPrimitives.Sigmoid(row[..(2 * h)], row[..(2 * h)]);
+                        TensorPrimitives.Tanh(gg, gg);
+                        TensorPrimitives.Sigmoid(og, og);
+                        TensorPrimitives.Multiply(f, cRow, cRow);
+                        TensorPrimitives.FusedMultiplyAdd(i, gg, cRow, cRow);
+                        if (training) cRow.CopyTo(p.CNext.Slice((o + b) * h, h));
+                        TensorPrimitives.Tanh(cRow, t1);
+                        Span<T> hOut = projected ? (training ? p.HRaw.Slice((o + b) * h, h) : hraw.Slice(b * h, h)) : hRow;
+                        TensorPrimitives.Multiply(og, t1, hOut);
+                        break;
+                    }
+                    case CellFunction.Gru:
+                    {
+                        Span<T> ghRow = gh.Slice(b * g, g);
+                        Span<T> rz = row[..(2 * h)], r = row[..h], z = row.Slice(h, h), n = row.Slice(2 * h, h);
+                        Span<T> ghn = ghRow.Slice(2 * h, h);
+                        TensorPrimitives.Add(rz, ghRow[..(2 * h)], rz);
+                        TensorPrimitives.Sigmoid(rz, rz);
+                        TensorPrimitives.FusedMultiplyAdd(r, ghn, n, n);
+                        TensorPrimitives.Tanh(n, n);
+                        if (training) ghn.CopyTo(p.GruHn.Slice((o + b) * h, h));
+                        // h' = n + z * (h - n)
+                        TensorPrimitives.Subtract(hRow, n, t1);
+                        TensorPrimitives.FusedMultiplyAdd(z, t1, n, hRow);
+                        break;
+                    }
+                }
+            }
+
+            if (projected)
+            {
+                ReadOnlySpan<T> raw = training ? p.HRaw.Slice(o * h, bs * h) : hraw[..(bs * h)];
+                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, hout, h, raw, h, p.Whr, h, hState, hout, accumulate: false);
+            }
+            for (int b = 0; b < bs; b++)
+                hState.Slice(b * hout, hout).CopyTo(p.Y.Slice((o + b) * p.YStride + p.YColumn, hout));
+        }
+    }
+
+    /// <summary>
+    /// Runs one direction of one layer backward: input, state and (unless <c>DWih</c> is empty) weight
+    /// gradients, all added into their destinations except <c>DH</c>/<c>DC</c>, which are replaced.
+    /// </summary>
+    public static void Backward<T>(ref DirectionBackward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h, inSize = p.InputSize;
+        bool projected = !p.Whr.IsEmpty;
+        bool gru = p.Cell == CellFunction.Gru;
+        int maxB = s.MaxBatch;
+        T one = T.One;
+
+        Span<T> work = p.Work;
+        Span<T> dhTot = work[..(maxB * hout)]; work = work[(maxB * hout)..];   // dL/dh of each row's output
+        Span<T> dhPrev = work[..(maxB * hout)]; work = work[(maxB * hout)..];  // next dH state
+        Span<T> dhRaw = work[..(maxB * h)]; work = work[(maxB * h)..];         // dL/d(h before projection)
+        Span<T> tanhC = work[..h];
+
+        for (int k = 0; k < s.Steps; k++)
+        {
+            // Undo the forward order.
+            int t = p.Reverse ? k : s.Steps - 1 - k;
+            int bs = s.BatchSizes[t], o = s.Offsets[t];
+            Span<T> dG = p.Gates.Slice(o * g, bs * g);
+
+            for (int b = 0; b < bs; b++)
+            {
+                Span<T> d = dhTot.Slice(b * hout, hout);
+                TensorPrimitives.Add(p.DH.Slice(b * hout, hout), p.DY.Slice((o + b) * p.DYStride + p.DYColumn, hout), d);
+            }
+            Span<T> dhCell = dhTot[..(bs * hout)];
+            if (projected)
+            {
+                dhCell.CopyTo(p.DHOut.Slice(o * hout, bs * hout));
+                Gemm.Multiply(Transpose.No, Transpose.No, bs, h, hout, dhCell, hout, p.Whr, h, dhRaw, h, accumulate: false);
+                dhCell = dhRaw[..(bs * h)];
+            }
+
+            for (int b = 0; b < bs; b++)
+            {
+                Span<T> row = dG.Slice(b * g, g);
+                ReadOnlySpan<T> dh = dhCell.Slice(b * h, h);
+                switch (p.Cell)
+                {
+                    case CellFunction.Tanh:
+                        for (int j = 0; j < h; j++) { T y = row[j]; row[j] = dh[j] * (one - y * y); }
+                        break;
+                    case CellFunction.Relu:
+                        for (int j = 0; j < h; j++) row[j] = row[j] > T.Zero ? dh[j] : T.Zero;
+                        break;
+                    case CellFunction.Lstm:
+                    {
+                        ReadOnlySpan<T> c = p.CNext.Slice((o + b) * h, h), cPrev = p.CPrev.Slice((o + b) * h, h);
+                        Span<T> dc = p.DC.Slice(b * h, h);
+                        TensorPrimitives.Tanh(c, tanhC);
+                        for (int j = 0; j < h; j++)
+                        {
+                            T i = row[j], f = row[h + j], gg = row[2 * h + j], og = row[3 * h + j], tc = tanhC[j];
+                            T dcj = dc[j] + dh[j] * og * (one - tc * tc);
+                            row[j] = dcj * gg * i * (one - i);
+                            row[h + j] = dcj * cPrev[j] * f * (one - f);
+                            row[2 * h + j] = dcj * i * (one - gg * gg);
+                            row[3 * h + j] = dh[j] * tc * og * (one - og);
+                            dc[j] = dcj * f;
+                        }
+                        break;
+                    }
+                    case CellFunction.Gru:
+                    {
+                        ReadOnlySpan<T> hp = p.HPrev.Slice((o + b) * hout, hout), ghn = p.GruHn.Slice((o + b) * h, h);
+                        Span<T> dgh = p.DGh.Slice((o + b) * g, g);
+                        Span<T> dDirect = dhPrev.Slice(b * hout, hout);
+                        for (int j = 0; j < h; j++)
+                        {
+                            T r = row[j], z = row[h + j], n = row[2 * h + j];
+                            T dn = dh[j] * (one - z) * (one - n * n);
+                            T dz = dh[j] * (hp[j] - n) * z * (one - z);
+                            T dr = dn * ghn[j] * r * (one - r);
+                            row[j] = dr; row[h + j] = dz; row[2 * h + j] = dn;
+                            dgh[j] = dr; dgh[h + j] = dz; dgh[2 * h + j] = dn * r;
+                            dDirect[j] = dh[j] * z;
+                        }
+                        break;
+                    }
+                }
+            }
+
+            // dH for the step before: dG_h · W_hh (+ the GRU's direct z path).
+            Span<T> dhNext = p.DH[..(bs * hout)];
+            if (gru)
+            {
+                Gemm.Multiply(Transpose.No, Transpose.No, bs, hout, g, p.DGh.Slice(o * g, bs * g), g, p.Whh, hout, dhPrev, hout, accumulate: true);
+                dhPrev[..(bs * hout)].CopyTo(dhNext);
+            }
+            else
+            {
+                Gemm.Multiply(Transpose.No, Transpose.No, bs, hout, g, dG, g, p.Whh, hout, dhNext, hout, accumulate: false);
+            }
+        }
+
+        int rows = s.Rows;
+        if (rows == 0) return;
+        ReadOnlySpan<T> dGx = p.Gates[..(rows * g)];
+        ReadOnlySpan<T> dGh = gru ? p.DGh[..(rows * g)] : dGx;
+        if (!p.DX.IsEmpty)
+            Gemm.Multiply(Transpose.No, Transpose.No, rows, inSize, g, dGx, g, p.Wih, inSize, p.DX, inSize, accumulate: true);
+        if (p.DWih.IsEmpty) return;
+        Gemm.Multiply(Transpose.Yes, Transpose.No, g, inSize, rows, dGx, g, p.X, inSize, p.DWih, inSize, accumulate: true);
+        Gemm.Multiply(Transpose.Yes, Transpose.No, g, hout, rows, dGh, g, p.HPrev, hout, p.DWhh, hout, accumulate: true);
+        if (p.HasBias)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                TensorPrimitives.Add(p.DBih, dGx.Slice(r * g, g), p.DBih);
+                TensorPrimitives.Add(p.DBhh, dGh.Slice(r * g, g), p.DBhh);
+            }
+        }
+        if (projected)
+            Gemm.Multiply(Transpose.Yes, Transpose.No, hout, h, rows, p.DHOut, hout, p.HRaw, h, p.DWhr, h, accumulate: true);
+    }
+
+    // Each row of dst [rows, width] = a + b (either may be empty: zero).
+    private static void FillBias<T>(Span<T> dst, int width, ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = dst.Length / width;
+        if (a.IsEmpty && b.IsEmpty) { dst.Clear(); return; }
+        Span<T> first = dst[..width];
+        if (a.IsEmpty) b.CopyTo(first);
+        else if (b.IsEmpty) a.CopyTo(first);
+        else TensorPrimitives.Add(a, b, first);
+        for (int r = 1; r < rows; r++) first.CopyTo(dst.Slice(r * width, width));
+    }
+}

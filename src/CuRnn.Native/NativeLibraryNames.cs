@@ -1,0 +1,20 @@
+namespace CuRnn.Native;
+
+/// <summary>Every native library name CuRnn may load, per OS, newest first. The one place these names live.</summary>
+public static class NativeLibraryNames
+{
+    /// <summary>The CUDA driver API.</summary>
+    public static IReadOnlyList<string> CudaDriver =>
+        OperatingSystem.IsWindows() ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"];
+
+    /// <summary>The cuDNN 9 dispatcher library (it loads its sub-libraries itself).</summary>
+    public static IReadOnlyList<string> Cudnn =>
+        OperatingSystem.IsWindows() ? ["cudnn64_9.dll"] : ["libcudnn.so.9", "libcudnn.so"];
+
+    /// <summary>cuDNN 9's sub-library that holds the RNN API; its absence makes RNN calls fail late.</summary>
+    public static IReadOnlyList<string> CudnnAdv =>
+        OperatingSystem.IsWindows() ? ["cudnn_adv64_9.dll"] : ["libcudnn_adv.so.9", "libcudnn_adv.so"];
+
+    /// <summary>Environment variable naming an extra folder to search first for the CUDA and cuDNN libraries.</summary>
+    public const string SearchPathVariable = "CURNN_NATIVE_PATH";
+}

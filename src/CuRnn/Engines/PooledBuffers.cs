@@ -1,0 +1,63 @@
+using System.Buffers;
+
+namespace CuRnn.Engines;
+
+/// <summary>
+/// Arrays rented from the shared pool for one call or one tape and returned together, so a steady
+/// stream of calls of one shape allocates nothing new.
+/// </summary>
+internal sealed class PooledBuffers<T> : IDisposable
+{
+    private readonly List<T[]> _rented = new(32);
+
+    /// <summary><paramref name="length"/> elements with undefined contents, valid until <see cref="Dispose"/>.</summary>
+    public PooledArray<T> Rent(long length)
+    {
+        if (length == 0) return default;
+        if (length > Array.MaxLength)
+            throw new OutOfMemoryException($"A buffer of {length} elements exceeds the largest array .NET allows ({Array.MaxLength}).");
+        var array = ArrayPool<T>.Shared.Rent((int)length);
+        _rented.Add(array);
+        return new PooledArray<T>(array, (int)length);
+    }
+
+    /// <summary><paramref name="length"/> zeros, valid until <see cref="Dispose"/>.</summary>
+    public PooledArray<T> RentZeroed(long length)
+    {
+        var buffer = Rent(length);
+        buffer.Span.Clear();
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        foreach (var array in _rented) ArrayPool<T>.Shared.Return(array);
+        _rented.Clear();
+    }
+}
+
+/// <summary>The first <c>Length</c> elements of a pooled array; the default value is empty.</summary>
+internal readonly struct PooledArray<T>(T[] array, int length)
+{
+    private readonly T[]? _array = array;
+    public int Length { get; } = length;
+    public bool IsEmpty => _array is null;
+    public Span<T> Span => _array is null ? default : _array.AsSpan(0, Length);
+    public static implicit operator Span<T>(PooledArray<T> a) => a.Span;
+    public static implicit operator ReadOnlySpan<T>(PooledArray<T> a) => a.Span;
+}
+
+/// <summary>Dropout masks drawn from the layer's seeded generator.</summary>
+internal sealed class DropoutSource(ulong seed)
+{
+    private SplitMix64 _rng = new(seed);
+
+    public void Reseed(ulong seed) => _rng = new SplitMix64(seed);
+
+    /// <summary>Fills <paramref name="mask"/> with 0 (probability p) or 1/(1-p).</summary>
+    public void Fill<T>(Span<T> mask, double p) where T : System.Numerics.INumber<T>
+    {
+        T keep = p >= 1 ? T.Zero : T.CreateChecked(1.0 / (1.0 - p));
+        for (int i = 0; i < mask.Length; i++) mask[i] = _rng.NextDouble() < p ? T.Zero : keep;
+    }
+}

@@ -1,0 +1,271 @@
+using System.Numerics;
+using CuRnn.Engines;
+
+namespace CuRnn;
+
+/// <summary>
+/// A multi-layer, optionally bidirectional recurrent layer (tanh or ReLU RNN, LSTM, GRU) with PyTorch's
+/// semantics, parameter names, shapes and gate order, run by cuDNN on a GPU or by the managed engine.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> for work, <see cref="double"/> for gradient checks.</typeparam>
+/// <remarks>
+/// <para>Equations per layer k and direction (PyTorch's): RNN <c>h' = act(W_ih x + b_ih + W_hh h + b_hh)</c>;
+/// LSTM with gates i, f, g, o: <c>c' = σ(f) * c + σ(i) * tanh(g)</c>, <c>h' = σ(o) * tanh(c')</c>, projected by
+/// <c>W_hr</c> when <see cref="RnnOptions.ProjectionSize"/> &gt; 0; GRU with gates r, z, n:
+/// <c>n = tanh(W_in x + b_in + r * (W_hn h + b_hn))</c>, <c>h' = (1 - z) * n + z * h</c>. Layer k &gt; 0 reads the
+/// concatenated outputs of both directions of layer k - 1 (after dropout when training).</para>
+/// <para>Tensors: x [rows, I] and y [rows, D*Hout] in the batch's layout (padded positions of y are written as 0);
+/// h0/hN [L*D, B, Hout], c0/cN [L*D, B, H] (index layer*D + direction), in the caller's sequence order. The
+/// reverse direction starts at each sequence's own last step.</para>
+/// <para>The engines agree within float rounding: the managed engine and cuDNN in strict FP32 differ by a relative
+/// error below 1e-5; static and dynamic mode likewise.</para>
+/// <para>A layer runs one call at a time; a second thread entering while a call runs gets an exception.</para>
+/// </remarks>
+public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ParameterLayout _layout;
+    private readonly T[] _parameters;
+    private readonly DropoutSource _dropout;
+    private readonly RnnEngine<T> _engine;
+    private int _busy;
+    private bool _disposed;
+
+    /// <summary>Creates a layer with seeded default parameters (uniform in ±1/√H, as PyTorch).</summary>
+    /// <param name="options">The layer's shape and behaviour.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float or double.</exception>
+    /// <exception cref="BackendUnavailableException">cuDNN was asked for and cannot run here.</exception>
+    public Rnn(RnnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"T must be float or double; actual {typeof(T).Name}.");
+        options.Validate();
+        Options = options;
+        _layout = new ParameterLayout(options);
+        _parameters = new T[_layout.TotalLength];
+        _dropout = new DropoutSource(options.Seed ^ 0xD0D0D0D0UL);
+        ResetParameters(options.Seed);
+        Selection = BackendSelection.Choose(options.Backend);
+        _engine = new ManagedEngine<T>(options, _layout, _parameters, _dropout);
+    }
+
+    /// <summary>The options the layer was made with.</summary>
+    public RnnOptions Options { get; }
+
+    /// <summary>The engine running this layer.</summary>
+    public RnnBackend Backend => _engine.Kind;
+
+    /// <summary>Which backend was chosen and why, with the GPU probe's findings.</summary>
+    public BackendSelection Selection { get; }
+
+    /// <summary>Elements in the flat parameter (and gradient) buffer.</summary>
+    public int ParameterCount => _layout.TotalLength;
+
+    /// <summary>Every parameter tensor with its PyTorch name, shape and offset in <see cref="Parameters"/>, in PyTorch's order.</summary>
+    public IReadOnlyList<RnnParameterInfo> ParameterInfos => _layout.Parameters;
+
+    /// <summary>The flat parameter buffer. Writes take effect on the next call.</summary>
+    public Span<T> Parameters { get { ThrowIfDisposed(); return _parameters; } }
+
+    /// <summary>The elements of one named parameter (e.g. <c>weight_hh_l0_reverse</c>), row-major.</summary>
+    /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names.</exception>
+    public Span<T> Parameter(string name)
+    {
+        ThrowIfDisposed();
+        var info = _layout.Get(name);
+        return _parameters.AsSpan(info.Offset, info.Length);
+    }
+
+    /// <summary>Where one named parameter lives in the flat buffer (and in a gradient buffer).</summary>
+    /// <exception cref="KeyNotFoundException">No parameter has that name.</exception>
+    public RnnParameterInfo ParameterInfo(string name) => _layout.Get(name);
+
+    /// <summary>Re-draws every parameter uniformly in [-1/√H, 1/√H] from <paramref name="seed"/>.</summary>
+    public void ResetParameters(ulong seed)
+    {
+        ThrowIfDisposed();
+        var rng = new SplitMix64(seed);
+        double bound = 1.0 / Math.Sqrt(Options.HiddenSize);
+        for (int i = 0; i < _parameters.Length; i++) _parameters[i] = T.CreateChecked((2 * rng.NextDouble() - 1) * bound);
+    }
+
+    /// <summary>Restarts the dropout masks' generator, so the next training forwards draw the same masks again.</summary>
+    public void ReseedDropout(ulong seed) { ThrowIfDisposed(); _dropout.Reseed(seed); }
+
+    /// <summary>Inference: runs the layer over a batch of sequences; nothing is kept for backward, no dropout.</summary>
+    /// <param name="batch">Layout and lengths of the batch.</param>
+    /// <param name="x">Input [rows, I] in the batch's layout; padded positions are ignored.</param>
+    /// <param name="y">Output [rows, D*Hout] in the batch's layout; padded positions are set to 0.</param>
+    /// <param name="h0">Initial h [L*D, B, Hout], or empty for zeros.</param>
+    /// <param name="c0">Initial c [L*D, B, H] (LSTM only), or empty for zeros.</param>
+    /// <param name="hN">Receives each sequence's h at its own last step [L*D, B, Hout], or empty.</param>
+    /// <param name="cN">Receives each sequence's c at its own last step [L*D, B, H] (LSTM only), or empty.</param>
+    /// <param name="mode">Execution mode; the options' when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
+    /// <exception cref="ArgumentException">A span has the wrong length, an output overlaps another argument, or c0/cN is given to a cell other than LSTM.</exception>
+    /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this layer.</exception>
+    public void Forward(SequenceBatch batch, ReadOnlySpan<T> x, Span<T> y,
+        ReadOnlySpan<T> h0 = default, ReadOnlySpan<T> c0 = default, Span<T> hN = default, Span<T> cN = default,
+        ExecutionMode? mode = null)
+    {
+        using var scope = Enter();
+        var io = ValidateForward(batch, x, y, h0, c0, hN, cN, mode);
+        _engine.Forward(batch, io, mode ?? Options.Mode);
+    }
+
+    /// <summary>Training forward: as <see cref="Forward"/>, with dropout, returning the tape that <see cref="Backward"/> consumes.</summary>
+    /// <returns>The saved state; dispose it (or let <see cref="Backward"/> consume it) to return its memory.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
+    /// <exception cref="ArgumentException">A span has the wrong length, an output overlaps another argument, or c0/cN is given to a cell other than LSTM.</exception>
+    /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this layer.</exception>
+    public RnnTape<T> ForwardTraining(SequenceBatch batch, ReadOnlySpan<T> x, Span<T> y,
+        ReadOnlySpan<T> h0 = default, ReadOnlySpan<T> c0 = default, Span<T> hN = default, Span<T> cN = default,
+        ExecutionMode? mode = null)
+    {
+        using var scope = Enter();
+        var io = ValidateForward(batch, x, y, h0, c0, hN, cN, mode);
+        var effective = mode ?? Options.Mode;
+        return new RnnTape<T>(this, batch, effective, _engine.ForwardTraining(batch, io, effective));
+    }
+
+    /// <summary>
+    /// Backward through a training forward: input and initial-state gradients, and the weight gradients added into
+    /// (or, with <see cref="GradientMode.Overwrite"/>, written to) <paramref name="gradients"/>. Consumes the tape.
+    /// </summary>
+    /// <param name="tape">The tape of this layer's <see cref="ForwardTraining"/>, not yet used.</param>
+    /// <param name="dy">Gradient for y [rows, D*Hout] in the batch's layout (padded positions ignored).</param>
+    /// <param name="dx">Receives the gradient for x [rows, I] (padded positions 0), or empty to skip.</param>
+    /// <param name="gradients">Flat weight-gradient buffer laid out as <see cref="Parameters"/>, or empty to skip weight gradients.</param>
+    /// <param name="dhN">Gradient for hN, or empty for zeros.</param>
+    /// <param name="dcN">Gradient for cN (LSTM), or empty for zeros.</param>
+    /// <param name="dh0">Receives the gradient for h0, or empty.</param>
+    /// <param name="dc0">Receives the gradient for c0 (LSTM), or empty.</param>
+    /// <param name="gradientMode">Add into <paramref name="gradients"/> or overwrite it.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="tape"/> is null.</exception>
+    /// <exception cref="ArgumentException">The tape belongs to another layer, or a span has the wrong length or overlaps another.</exception>
+    /// <exception cref="InvalidOperationException">The tape was already used, or another thread is inside a call on this layer.</exception>
+    /// <exception cref="ObjectDisposedException">The layer or the tape is disposed.</exception>
+    public void Backward(RnnTape<T> tape, ReadOnlySpan<T> dy, Span<T> dx, Span<T> gradients,
+        ReadOnlySpan<T> dhN = default, ReadOnlySpan<T> dcN = default, Span<T> dh0 = default, Span<T> dc0 = default,
+        GradientMode gradientMode = GradientMode.Accumulate)
+    {
+        using var scope = Enter();
+        ArgumentNullException.ThrowIfNull(tape);
+        if (!ReferenceEquals(tape.Owner, this))
+            throw new ArgumentException("tape was made by another layer's ForwardTraining; pass the tape this layer returned.", nameof(tape));
+        var engineTape = tape.State;
+        var o = Options;
+        var batch = tape.Batch;
+        int lb = o.NumLayers * o.Directions * batch.BatchSize;
+        CallValidation.Required(nameof(dy), dy, batch.ElementCount(o.OutputFeatures), CallValidation.Describe(batch, o.OutputFeatures, "D*Hout"));
+        CallValidation.Optional(nameof(dx), dx, batch.ElementCount(o.InputSize), CallValidation.Describe(batch, o.InputSize, "I"));
+        CallValidation.Optional(nameof(gradients), gradients, ParameterCount, "the flat parameter layout");
+        CallValidation.Optional(nameof(dhN), dhN, (long)lb * o.OutputSize, CallValidation.StateShape(o, batch, o.OutputSize, "Hout"));
+        CallValidation.Optional(nameof(dh0), dh0, (long)lb * o.OutputSize, CallValidation.StateShape(o, batch, o.OutputSize, "Hout"));
+        CallValidation.LstmOnly(nameof(dcN), dcN, o, (long)lb * o.HiddenSize, CallValidation.StateShape(o, batch, o.HiddenSize, "H"));
+        CallValidation.LstmOnly(nameof(dc0), dc0, o, (long)lb * o.HiddenSize, CallValidation.StateShape(o, batch, o.HiddenSize, "H"));
+        if (!Enum.IsDefined(gradientMode)) ThrowHelper.OutOfRange(nameof(gradientMode), "Accumulate or Overwrite", gradientMode);
+        ReadOnlySpan<T> w = _parameters;
+        ReadOnlySpan<T> dxR = dx, dh0R = dh0, dc0R = dc0, gR = gradients;
+        CheckOutput(nameof(dx), dxR, nameof(dy), dy, nameof(dhN), dhN, nameof(dcN), dcN, nameof(Parameters), w);
+        CheckOutput(nameof(dh0), dh0R, nameof(dy), dy, nameof(dhN), dhN, nameof(dcN), dcN, nameof(Parameters), w);
+        CheckOutput(nameof(dc0), dc0R, nameof(dy), dy, nameof(dhN), dhN, nameof(dcN), dcN, nameof(Parameters), w);
+        CheckOutput(nameof(gradients), gR, nameof(dy), dy, nameof(dhN), dhN, nameof(dcN), dcN, nameof(Parameters), w);
+        CheckOutput(nameof(dx), dxR, nameof(dh0), dh0R, nameof(dc0), dc0R, nameof(gradients), gR, "", default);
+        CheckOutput(nameof(dh0), dh0R, nameof(dc0), dc0R, nameof(gradients), gR, "", default, "", default);
+        CheckOutput(nameof(dc0), dc0R, nameof(gradients), gR, "", default, "", default, "", default);
+        tape.Consume();
+        try
+        {
+            _engine.Backward(engineTape, new BackwardIo<T>
+            {
+                DY = dy, DHN = dhN, DCN = dcN, DX = dx, DH0 = dh0, DC0 = dc0, Gradients = gradients,
+                OverwriteGradients = gradientMode == GradientMode.Overwrite,
+            });
+        }
+        finally { tape.Dispose(); }
+    }
+
+    /// <summary>Opens a stream that feeds one time step at a time, keeping the state between calls (static mode).</summary>
+    /// <param name="batchSize">Rows fed per step.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="InvalidOperationException">The layer is bidirectional (the reverse direction needs the whole sequence).</exception>
+    /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
+    public RnnStream<T> CreateStream(int batchSize)
+    {
+        ThrowIfDisposed();
+        if (batchSize < 1) ThrowHelper.OutOfRange(nameof(batchSize), ">= 1", batchSize);
+        if (Options.Bidirectional)
+            throw new InvalidOperationException("A bidirectional layer cannot stream: its reverse direction needs the whole sequence before the first output.");
+        return new RnnStream<T>(this, batchSize, _engine.CreateStepper(batchSize));
+    }
+
+    /// <summary>The workspace and saved-activation memory a call on <paramref name="batch"/> needs, on the device and on the host.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
+    public RnnMemoryPlan PlanMemory(SequenceBatch batch, bool training, ExecutionMode? mode = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ThrowIfDisposed();
+        return _engine.PlanMemory(batch, training, mode ?? Options.Mode);
+    }
+
+    /// <summary>Releases the engine's resources. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _engine.Dispose();
+    }
+
+    internal CallScope Enter()
+    {
+        ThrowIfDisposed();
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            throw new InvalidOperationException("This layer is already running a call on another thread; a layer runs one call at a time (use one layer per thread).");
+        return new CallScope(this);
+    }
+
+    internal readonly struct CallScope(Rnn<T> owner) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref owner._busy, 0);
+    }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private ForwardIo<T> ValidateForward(SequenceBatch batch, ReadOnlySpan<T> x, Span<T> y,
+        ReadOnlySpan<T> h0, ReadOnlySpan<T> c0, Span<T> hN, Span<T> cN, ExecutionMode? mode)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var o = Options;
+        if (mode is { } m && !Enum.IsDefined(m)) ThrowHelper.OutOfRange(nameof(mode), "Dynamic, Static or null", m);
+        long lb = (long)o.NumLayers * o.Directions * batch.BatchSize;
+        CallValidation.Required(nameof(x), x, batch.ElementCount(o.InputSize), CallValidation.Describe(batch, o.InputSize, "I"));
+        CallValidation.Required(nameof(y), (ReadOnlySpan<T>)y, batch.ElementCount(o.OutputFeatures), CallValidation.Describe(batch, o.OutputFeatures, "D*Hout"));
+        CallValidation.Optional(nameof(h0), h0, lb * o.OutputSize, CallValidation.StateShape(o, batch, o.OutputSize, "Hout"));
+        CallValidation.Optional(nameof(hN), (ReadOnlySpan<T>)hN, lb * o.OutputSize, CallValidation.StateShape(o, batch, o.OutputSize, "Hout"));
+        CallValidation.LstmOnly(nameof(c0), c0, o, lb * o.HiddenSize, CallValidation.StateShape(o, batch, o.HiddenSize, "H"));
+        CallValidation.LstmOnly(nameof(cN), (ReadOnlySpan<T>)cN, o, lb * o.HiddenSize, CallValidation.StateShape(o, batch, o.HiddenSize, "H"));
+        ReadOnlySpan<T> w = _parameters;
+        ReadOnlySpan<T> yR = y, hNR = hN, cNR = cN;
+        CheckOutput(nameof(y), yR, nameof(x), x, nameof(h0), h0, nameof(c0), c0, nameof(Parameters), w);
+        CheckOutput(nameof(hN), hNR, nameof(x), x, nameof(h0), h0, nameof(c0), c0, nameof(Parameters), w);
+        CheckOutput(nameof(cN), cNR, nameof(x), x, nameof(h0), h0, nameof(c0), c0, nameof(Parameters), w);
+        CheckOutput(nameof(y), yR, nameof(hN), hNR, nameof(cN), cNR, "", default, "", default);
+        CheckOutput(nameof(hN), hNR, nameof(cN), cNR, "", default, "", default, "", default);
+        return new ForwardIo<T> { X = x, Y = y, H0 = h0, C0 = c0, HN = hN, CN = cN };
+    }
+
+    // An output may share memory with no other argument; the message names both.
+    private static void CheckOutput(string name, ReadOnlySpan<T> output, string n1, ReadOnlySpan<T> s1, string n2, ReadOnlySpan<T> s2,
+        string n3, ReadOnlySpan<T> s3, string n4, ReadOnlySpan<T> s4)
+    {
+        CallValidation.NoOverlap(name, output, n1, s1);
+        CallValidation.NoOverlap(name, output, n2, s2);
+        CallValidation.NoOverlap(name, output, n3, s3);
+        CallValidation.NoOverlap(name, output, n4, s4);
+    }
+}

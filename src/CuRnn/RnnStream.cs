@@ -1,0 +1,82 @@
+using System.Numerics;
+using CuRnn.Engines;
+
+namespace CuRnn;
+
+/// <summary>
+/// Streaming inference: feed one time step of B rows at a time; the state of every layer is kept
+/// between calls. Equivalent to a static-mode forward over the concatenated steps.
+/// </summary>
+public sealed class RnnStream<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Rnn<T> _owner;
+    private readonly EngineStepper<T> _stepper;
+    private bool _disposed;
+
+    internal RnnStream(Rnn<T> owner, int batchSize, EngineStepper<T> stepper)
+    {
+        _owner = owner;
+        BatchSize = batchSize;
+        _stepper = stepper;
+    }
+
+    /// <summary>Rows per step.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Steps fed since creation or the last <see cref="Reset"/>.</summary>
+    public long StepsTaken { get; private set; }
+
+    /// <summary>Runs one step: x [B, I] in, y [B, Hout] out; the state advances.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length or y overlaps x.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its layer is disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on the layer.</exception>
+    public void Step(ReadOnlySpan<T> x, Span<T> y)
+    {
+        ThrowIfDisposed();
+        using var scope = _owner.Enter();
+        var o = _owner.Options;
+        CallValidation.Required(nameof(x), x, (long)BatchSize * o.InputSize, $"[B={BatchSize}, I={o.InputSize}]");
+        CallValidation.Required(nameof(y), (ReadOnlySpan<T>)y, (long)BatchSize * o.OutputSize, $"[B={BatchSize}, Hout={o.OutputSize}]");
+        CallValidation.NoOverlap(nameof(y), y, nameof(x), x);
+        CallValidation.NoOverlap(nameof(y), y, nameof(Rnn<T>.Parameters), _owner.Parameters);
+        _stepper.Step(x, y);
+        StepsTaken++;
+    }
+
+    /// <summary>Sets the state: h [L, B, Hout] and c [L, B, H] (LSTM), each empty for zeros.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, or c is given to a cell other than LSTM.</exception>
+    public void Reset(ReadOnlySpan<T> h = default, ReadOnlySpan<T> c = default)
+    {
+        ThrowIfDisposed();
+        var o = _owner.Options;
+        CallValidation.Optional(nameof(h), h, (long)o.NumLayers * BatchSize * o.OutputSize, $"[L={o.NumLayers}, B={BatchSize}, Hout={o.OutputSize}]");
+        CallValidation.LstmOnly(nameof(c), c, o, (long)o.NumLayers * BatchSize * o.HiddenSize, $"[L={o.NumLayers}, B={BatchSize}, H={o.HiddenSize}]");
+        _stepper.SetState(h, c);
+        StepsTaken = 0;
+    }
+
+    /// <summary>Copies the current state out: h [L, B, Hout] and c [L, B, H] (LSTM), each may be empty.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void GetState(Span<T> h, Span<T> c = default)
+    {
+        ThrowIfDisposed();
+        var o = _owner.Options;
+        CallValidation.Optional(nameof(h), (ReadOnlySpan<T>)h, (long)o.NumLayers * BatchSize * o.OutputSize, $"[L={o.NumLayers}, B={BatchSize}, Hout={o.OutputSize}]");
+        CallValidation.LstmOnly(nameof(c), (ReadOnlySpan<T>)c, o, (long)o.NumLayers * BatchSize * o.HiddenSize, $"[L={o.NumLayers}, B={BatchSize}, H={o.HiddenSize}]");
+        _stepper.GetState(h, c);
+    }
+
+    /// <summary>Releases the stream's state.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _stepper.Dispose();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _owner.ThrowIfDisposed();
+    }
+}
