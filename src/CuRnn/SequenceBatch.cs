@@ -73,14 +73,14 @@ public sealed class SequenceBatch
     /// <exception cref="ArgumentOutOfRangeException">A length is negative.</exception>
     public static SequenceBatch Packed(ReadOnlySpan<int> lengths)
     {
-        int maxLength = lengths.IsEmpty ? 0 : lengths[0];
-        CheckLengths(lengths, Math.Max(maxLength, 0));
         for (int b = 1; b < lengths.Length; b++)
         {
             if (lengths[b] > lengths[b - 1])
                 throw new ArgumentException(
                     $"lengths must be non-increasing for a packed batch; expected lengths[{b}] <= {lengths[b - 1]}, actual {lengths[b]}.", nameof(lengths));
         }
+        int maxLength = lengths.IsEmpty ? 0 : lengths[0];
+        CheckLengths(lengths, Math.Max(maxLength, 0));
         return new SequenceBatch(SequenceLayout.Packed, maxLength, lengths.ToArray());
     }
 

@@ -1,0 +1,40 @@
+using CuRnn.Managed;
+using CuRnn.Tests.Support;
+
+namespace CuRnn.Tests;
+
+/// <summary>The blocked GEMM against a plain triple loop in float64, every transposition, edge and parallel sizes.</summary>
+[TestFixture, Category("unit")]
+public sealed class GemmTests
+{
+    [TestCase(1, 1, 1)]
+    [TestCase(5, 7, 3)]
+    [TestCase(13, 33, 300)]
+    [TestCase(67, 530, 9)]
+    [TestCase(128, 600, 300)]
+    public void Matches_a_naive_product(int m, int n, int k)
+    {
+        var r = TestData.NewRandom();
+        foreach (var ta in Enum.GetValues<Transpose>())
+            foreach (var tb in Enum.GetValues<Transpose>())
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    int lda = (ta == Transpose.No ? k : m) + 2, ldb = (tb == Transpose.No ? n : k) + 1, ldc = n + 3;
+                    var a = TestData.Uniform<float>(r, (ta == Transpose.No ? m : k) * (long)lda);
+                    var b = TestData.Uniform<float>(r, (tb == Transpose.No ? k : n) * (long)ldb);
+                    var c = TestData.Uniform<float>(r, (long)m * ldc);
+                    var expected = new double[c.Length];
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < ldc; j++)
+                        {
+                            if (j >= n) { expected[i * ldc + j] = c[i * ldc + j]; continue; }
+                            double s = accumulate ? c[i * ldc + j] : 0;
+                            for (int p = 0; p < k; p++)
+                                s += (double)(ta == Transpose.No ? a[i * lda + p] : a[p * lda + i]) * (tb == Transpose.No ? b[p * ldb + j] : b[j * ldb + p]);
+                            expected[i * ldc + j] = s;
+                        }
+                    Gemm.Multiply<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                    Assert.That(TestData.RelativeError<float>(c, expected), Is.LessThan(1e-5), $"{ta} {tb} accumulate={accumulate}");
+                }
+    }
+}
