@@ -114,6 +114,12 @@ public sealed class SequenceBatch
     /// <summary>Elements of a tensor of this layout with <paramref name="features"/> per step.</summary>
     public long ElementCount(int features) => Rows * features;
 
+    /// <summary>
+    /// Whether the caller's rows already are the packed rows: a packed batch, or a sequence-major batch in which
+    /// every sequence runs all T steps. Engines then read and write the caller's spans with no reordering copy.
+    /// </summary>
+    internal bool RowsArePacked => Layout == SequenceLayout.Packed || (Layout == SequenceLayout.SequenceMajor && TotalSteps == (long)MaxLength * BatchSize);
+
     /// <summary>Position in the sorted (longest-first) order → index in the caller's order.</summary>
     internal ReadOnlySpan<int> SortedToOriginal => _sortedToOriginal;
     /// <summary>Sequences still running at each step (non-increasing).</summary>

@@ -62,7 +62,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         PooledBuffers<T> keep = tape?.Buffers ?? temp;           // what backward needs
         var s = new StepSchedule(batch.StepBatchSizes, batch.StepOffsets);
         int n = batch.TotalSteps, bsz = batch.BatchSize, yWidth = _d * _hout;
-        bool packedIo = batch.Layout == SequenceLayout.Packed;
+        bool packedIo = batch.RowsArePacked;
 
         // Layer 0 input as packed rows; training keeps its own copy for the weight gradients.
         PooledArray<T> input = default;
@@ -133,7 +133,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         {
             var s = new StepSchedule(batch.StepBatchSizes, batch.StepOffsets);
             int n = batch.TotalSteps, bsz = batch.BatchSize, yWidth = _d * _hout;
-            bool packedIo = batch.Layout == SequenceLayout.Packed;
+            bool packedIo = batch.RowsArePacked;
             if (!io.Gradients.IsEmpty && io.OverwriteGradients) io.Gradients.Clear();
 
             ReadOnlySpan<T> dy = io.DY;
