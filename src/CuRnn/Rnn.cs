@@ -28,7 +28,8 @@ public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee
     private readonly DropoutSource _dropout;
     private readonly RnnEngine<T> _engine;
     private int _busy;
-    private bool _disposed;
+    private int _engineReleased;
+    private volatile bool _disposed;
 
     /// <summary>Creates a layer with seeded default parameters (uniform in ±1/√H, as PyTorch).</summary>
     /// <param name="options">The layer's shape and behaviour.</param>
@@ -83,16 +84,24 @@ public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee
     public RnnParameterInfo ParameterInfo(string name) => _layout.Get(name);
 
     /// <summary>Re-draws every parameter uniformly in [-1/√H, 1/√H] from <paramref name="seed"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this layer.</exception>
     public void ResetParameters(ulong seed)
     {
-        ThrowIfDisposed();
+        using var scope = Enter();
         var rng = new SplitMix64(seed);
         double bound = 1.0 / Math.Sqrt(Options.HiddenSize);
         for (int i = 0; i < _parameters.Length; i++) _parameters[i] = T.CreateChecked((2 * rng.NextDouble() - 1) * bound);
     }
 
     /// <summary>Restarts the dropout masks' generator, so the next training forwards draw the same masks again.</summary>
-    public void ReseedDropout(ulong seed) { ThrowIfDisposed(); _dropout.Reseed(seed); }
+    /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this layer.</exception>
+    public void ReseedDropout(ulong seed)
+    {
+        using var scope = Enter();
+        _dropout.Reseed(seed);
+    }
 
     /// <summary>Inference: runs the layer over a batch of sequences; nothing is kept for backward, no dropout.</summary>
     /// <param name="batch">Layout and lengths of the batch.</param>
@@ -213,12 +222,22 @@ public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee
         return _engine.PlanMemory(batch, training, mode ?? Options.Mode);
     }
 
-    /// <summary>Releases the engine's resources. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>
+    /// Releases the engine's resources. Later calls throw <see cref="ObjectDisposedException"/>; a call still
+    /// running on another thread finishes first and releases them as it leaves.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        _engine.Dispose();
+        ReleaseEngineIfIdle();
+    }
+
+    private void ReleaseEngineIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return;   // the running call releases it
+        if (Interlocked.Exchange(ref _engineReleased, 1) == 0) _engine.Dispose();
+        Volatile.Write(ref _busy, 0);
     }
 
     internal CallScope Enter()
@@ -231,7 +250,11 @@ public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee
 
     internal readonly struct CallScope(Rnn<T> owner) : IDisposable
     {
-        public void Dispose() => Volatile.Write(ref owner._busy, 0);
+        public void Dispose()
+        {
+            Volatile.Write(ref owner._busy, 0);
+            if (owner._disposed) owner.ReleaseEngineIfIdle();
+        }
     }
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

@@ -210,6 +210,26 @@ public sealed class ConsistencyTests
         Assert.That(inference2, Is.EqualTo(inference), "inference has no dropout");
     }
 
+    [Test]
+    public void NaN_and_infinity_in_inputs_propagate_without_a_crash()
+    {
+        var r = TestData.NewRandom();
+        foreach (var cell in Enum.GetValues<RnnCellKind>())
+        {
+            using var rnn = new Rnn<float>(new RnnOptions { Cell = cell, InputSize = 3, HiddenSize = 4, Bidirectional = true, Backend = RnnBackend.Managed });
+            var batch = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, 3, 2);
+            var x = TestData.Uniform<float>(r, batch.ElementCount(3));
+            x[0] = float.NaN;
+            x[4] = float.PositiveInfinity;
+            var y = new float[batch.ElementCount(8)];
+            using var tape = rnn.ForwardTraining(batch, x, y);
+            Assert.That(y.Any(float.IsNaN), Is.True, $"{cell}: NaN reaches the outputs");
+            var grads = new float[rnn.ParameterCount];
+            rnn.Backward(tape, TestData.Uniform<float>(r, y.Length), new float[x.Length], grads);
+            Assert.That(grads.Any(float.IsNaN), Is.True, $"{cell}: NaN reaches the gradients");
+        }
+    }
+
     /// <summary>The worked example: 3 inputs, 5 units, 4 instances, 2 steps; and row-by-row MNIST, 28x28 -> 128 units.</summary>
     [TestCase(3, 5, 4, 2)]
     [TestCase(28, 128, 16, 28)]
