@@ -61,26 +61,89 @@ public static class Gemm
 
         long work = (long)m * n * k;
         int nr = NR<T>();
-        if (work >= ParallelThreshold && n >= 2 * nr)
+        if (work >= ParallelThreshold && n >= 2 * nr && GemmWorker<T>.Available)
         {
-            // Two column halves, each a full blocked product of its own; aligned to NR.
+            // Two column halves, each a full blocked product; the right half goes to the persistent worker.
             int half = (n / 2 + nr - 1) / nr * nr;
+            var bRight = transB == Transpose.No ? b[half..] : b[(half * ldb)..];
             unsafe
             {
-                fixed (T* pa = a, pb = b, pc = c)
+                fixed (T* pa = a, pb = bRight, pc = c)
                 {
-                    var job = new Job<T>(transA, transB, m, k, pa, lda, pb, ldb, pc, ldc, accumulate, half, n);
-                    var right = System.Threading.Tasks.Task.Run(job.RunRight);
-                    job.RunLeft();
-                    right.GetAwaiter().GetResult();
+                    if (GemmWorker<T>.TryStart(transA, transB, m, n - half, k, pa, a.Length, lda, pb, bRight.Length, ldb, pc + half, c.Length - half, ldc, accumulate))
+                    {
+                        try { Blocked(transA, transB, m, half, k, a, lda, b, ldb, c, ldc, accumulate); }
+                        finally { GemmWorker<T>.Wait(); }
+                        return;
+                    }
                 }
             }
-            return;
         }
         Blocked(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
     private static int NR<T>() where T : unmanaged => 2 * Vector<T>.Count;
+
+    /// <summary>
+    /// One persistent background thread per element type that takes the right half of large products, so the
+    /// two cores share a GEMM without a task (or any allocation) per call. A caller that finds it busy (another
+    /// thread's product) simply computes the whole product itself.
+    /// </summary>
+    private static unsafe class GemmWorker<T> where T : unmanaged, INumber<T>
+    {
+        private static readonly SemaphoreSlim s_start = new(0), s_done = new(0);
+        private static int s_busy;
+        private static Transpose s_ta, s_tb;
+        private static int s_m, s_n, s_k, s_lda, s_ldb, s_ldc, s_aLength, s_bLength, s_cLength;
+        private static T* s_a, s_b, s_c;
+        private static bool s_accumulate;
+        private static Exception? s_error;
+
+        public static bool Available { get; } = Environment.ProcessorCount >= 2 && Start();
+
+        private static bool Start()
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"CuRnn GEMM worker ({typeof(T).Name})" };
+            thread.Start();
+            return true;
+        }
+
+        public static bool TryStart(Transpose ta, Transpose tb, int m, int n, int k, T* a, int aLength, int lda, T* b, int bLength, int ldb,
+            T* c, int cLength, int ldc, bool accumulate)
+        {
+            if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
+            s_ta = ta; s_tb = tb; s_m = m; s_n = n; s_k = k; s_accumulate = accumulate;
+            s_a = a; s_aLength = aLength; s_lda = lda;
+            s_b = b; s_bLength = bLength; s_ldb = ldb;
+            s_c = c; s_cLength = cLength; s_ldc = ldc;
+            s_error = null;
+            s_start.Release();
+            return true;
+        }
+
+        public static void Wait()
+        {
+            s_done.Wait();
+            var error = s_error;
+            Volatile.Write(ref s_busy, 0);
+            if (error is not null) throw new InvalidOperationException("The GEMM worker failed.", error);
+        }
+
+        private static void Loop()
+        {
+            while (true)
+            {
+                s_start.Wait();
+                try
+                {
+                    Blocked(s_ta, s_tb, s_m, s_n, s_k, new ReadOnlySpan<T>(s_a, s_aLength), s_lda, new ReadOnlySpan<T>(s_b, s_bLength), s_ldb,
+                        new Span<T>(s_c, s_cLength), s_ldc, s_accumulate);
+                }
+                catch (Exception e) { s_error = e; }
+                s_done.Release();
+            }
+        }
+    }
 
     private static void CheckOperand(string name, int length, int rows, int cols, int ld)
     {
@@ -89,29 +152,6 @@ public static class Gemm
         if (ld < cols) throw new ArgumentOutOfRangeException(name, $"Leading dimension {ld} is smaller than the {cols} columns.");
         long need = (long)(rows - 1) * ld + cols;
         if (length < need) throw new ArgumentOutOfRangeException(name, $"Operand needs {need} elements for {rows}x{cols} (ld {ld}) but has {length}.");
-    }
-
-    private sealed unsafe class Job<T> where T : unmanaged, INumber<T>
-    {
-        private readonly Transpose _ta, _tb; private readonly int _m, _k, _lda, _ldb, _ldc, _split, _n;
-        private readonly T* _a, _b, _c; private readonly bool _acc;
-        public Job(Transpose ta, Transpose tb, int m, int k, T* a, int lda, T* b, int ldb, T* c, int ldc, bool acc, int split, int n)
-        { _ta = ta; _tb = tb; _m = m; _k = k; _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _acc = acc; _split = split; _n = n; }
-
-        private ReadOnlySpan<T> A => new(_a, _ta == Transpose.No ? (_m - 1) * _lda + _k : (_k - 1) * _lda + _m);
-        private int BLength => _tb == Transpose.No ? (_k - 1) * _ldb + _n : (_n - 1) * _ldb + _k;
-        private Span<T> C => new(_c, (_m - 1) * _ldc + _n);
-
-        public void RunLeft() => Blocked(_ta, _tb, _m, _split, _k, A, _lda, new ReadOnlySpan<T>(_b, BLength), _ldb, C, _ldc, _acc);
-
-        public void RunRight()
-        {
-            // Column offset j0 of op(B): shift the B origin (by columns, or by rows when transposed) and C.
-            int j0 = _split;
-            var b = new ReadOnlySpan<T>(_b, BLength);
-            b = _tb == Transpose.No ? b[j0..] : b[(j0 * _ldb)..];
-            Blocked(_ta, _tb, _m, _n - j0, _k, A, _lda, b, _ldb, C[j0..], _ldc, _acc);
-        }
     }
 
     private static void Blocked<T>(Transpose ta, Transpose tb, int m, int n, int k,
