@@ -52,6 +52,8 @@ public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee
         _engine = new ManagedEngine<T>(options, _layout, _parameters, _dropout);
     }
 
+    internal RnnEngine<T> Engine => _engine;
+
     /// <summary>The options the layer was made with.</summary>
     public RnnOptions Options { get; }
 

@@ -27,6 +27,8 @@ internal readonly ref struct BackwardIo<T>
 /// <summary>What an engine keeps between a training forward and its backward.</summary>
 internal abstract class EngineTape : IDisposable
 {
+    /// <summary>Bytes of saved activations this tape holds on the host and on the device.</summary>
+    public abstract (long Host, long Device) SavedBytes { get; }
     public abstract void Dispose();
 }
 

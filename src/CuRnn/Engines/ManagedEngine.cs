@@ -40,10 +40,19 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
     private bool Projected => _o.ProjectionSize > 0;
     private int InputSizeOf(int layer) => layer == 0 ? _o.InputSize : _d * _hout;
 
+    /// <summary>Scratch elements the last call used (for checking the memory plan).</summary>
+    internal long LastCallScratchElements { get; private set; }
+
     public override void Forward(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode)
     {
         try { Run(batch, io, mode, tape: null); }
-        finally { _callScratch.Dispose(); }
+        finally { ReleaseScratch(); }
+    }
+
+    private void ReleaseScratch()
+    {
+        LastCallScratchElements = _callScratch.Elements;
+        _callScratch.Dispose();
     }
 
     public override EngineTape ForwardTraining(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode)
@@ -51,7 +60,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         var tape = new ManagedTape(batch, _l, _d);
         try { Run(batch, io, mode, tape); }
         catch { tape.Dispose(); throw; }
-        finally { _callScratch.Dispose(); }
+        finally { ReleaseScratch(); }
         return tape;
     }
 
@@ -193,29 +202,33 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                 else if (!io.DX.IsEmpty && !packedIo) SortedOrder.Scatter(batch, dx, io.DX, inSize);
             }
         }
-        finally { temp.Dispose(); }
+        finally { ReleaseScratch(); }
     }
 
     public override RnnMemoryPlan PlanMemory(SequenceBatch batch, bool training, ExecutionMode mode)
     {
+        // Mirrors what Run and Backward rent; the tests hold the plan to the measured figures.
         long n = batch.TotalSteps, b = batch.BatchSize;
         int maxB = batch.StepBatchSizes.IsEmpty ? 0 : batch.StepBatchSizes[0];
+        bool packedIo = batch.RowsArePacked;
         long yWidth = _d * _hout, size = Unsafe.SizeOf<T>();
-        long layerOut = n * yWidth;
+        long layerOut = n * yWidth, input = n * _o.InputSize;
         long states = b * _hout + (IsLstm ? b * _h : 0);
         long forwardWork = states + RecurrentPass.ForwardWorkLength(_cell, maxB, _h, _hout);
         long work, saved = 0;
         if (!training)
         {
-            work = forwardWork + n * _o.InputSize + n * _g + Math.Min(_l, 2) * layerOut;
+            work = (packedIo ? 0 : input) + forwardWork + n * _g + (_l - (packedIo ? 1 : 0)) * layerOut;
         }
         else
         {
-            saved = n * _o.InputSize + _l * _d * SavedDirection.Elements(_cell, n, _g, _h, _hout, Projected)
+            saved = input + _l * _d * SavedDirection.Elements(_cell, n, _g, _h, _hout, Projected)
                 + (_l - 1) * layerOut * (_o.Dropout > 0 ? 3 : 1);
-            long backward = layerOut + states + RecurrentPass.BackwardWorkLength(_cell, maxB, _h, _hout)
-                + (_cell == CellFunction.Gru ? n * _g : 0) + (Projected ? n * _hout : 0) + 2 * n * Math.Max(_o.InputSize, yWidth);
-            work = Math.Max(forwardWork + layerOut, backward);
+            long forward = forwardWork + (packedIo ? 0 : layerOut);
+            long backward = (packedIo ? 0 : layerOut) + states + RecurrentPass.BackwardWorkLength(_cell, maxB, _h, _hout)
+                + (_cell == CellFunction.Gru ? n * _g : 0) + (Projected ? n * _hout : 0)
+                + (_l - 1) * layerOut + (packedIo ? 0 : input);
+            work = Math.Max(forward, backward);
         }
         return new RnnMemoryPlan(RnnBackend.Managed, work * size, saved * size, 0, (work + saved) * size,
             "Managed engine: workspace and saved activations live in pooled host arrays; they are already in host memory, so activation swapping changes nothing.");
@@ -255,6 +268,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         public PooledArray<T>[] Inputs { get; } = new PooledArray<T>[layers];
         public PooledArray<T>[] Masks { get; } = new PooledArray<T>[Math.Max(layers - 1, 0)];
         public SavedDirection?[] Directions { get; } = new SavedDirection?[layers * directions];
+        public override (long Host, long Device) SavedBytes => (Buffers.Elements * Unsafe.SizeOf<T>(), 0);
         public override void Dispose() => Buffers.Dispose();
     }
 }

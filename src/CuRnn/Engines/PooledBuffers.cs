@@ -10,6 +10,9 @@ internal sealed class PooledBuffers<T> : IDisposable
 {
     private readonly List<T[]> _rented = new(32);
 
+    /// <summary>Elements handed out since the last <see cref="Dispose"/> (what a memory plan must account for).</summary>
+    public long Elements { get; private set; }
+
     /// <summary><paramref name="length"/> elements with undefined contents, valid until <see cref="Dispose"/>.</summary>
     public PooledArray<T> Rent(long length)
     {
@@ -18,6 +21,7 @@ internal sealed class PooledBuffers<T> : IDisposable
             throw new OutOfMemoryException($"A buffer of {length} elements exceeds the largest array .NET allows ({Array.MaxLength}).");
         var array = ArrayPool<T>.Shared.Rent((int)length);
         _rented.Add(array);
+        Elements += length;
         return new PooledArray<T>(array, (int)length);
     }
 
@@ -33,6 +37,7 @@ internal sealed class PooledBuffers<T> : IDisposable
     {
         foreach (var array in _rented) ArrayPool<T>.Shared.Return(array);
         _rented.Clear();
+        Elements = 0;
     }
 }
 
