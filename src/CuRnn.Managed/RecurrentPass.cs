@@ -11,13 +11,15 @@ namespace CuRnn.Managed;
 /// </summary>
 public static class RecurrentPass
 {
-    /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows.</summary>
-    public static int ForwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize, int outputSize)
-        => maxBatch * (cell.GateCount() * hiddenSize + hiddenSize + hiddenSize + outputSize);
+    /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
+    /// the GRU's recurrent gates, the projection's input, and one row-sized temporary per row.</summary>
+    public static int ForwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize)
+        => maxBatch * (cell.GateCount() * hiddenSize + 2 * hiddenSize);
 
-    /// <summary>Scratch elements <see cref="Backward"/> needs for a batch of at most <paramref name="maxBatch"/> rows.</summary>
-    public static int BackwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize, int outputSize)
-        => maxBatch * (2 * outputSize + 2 * hiddenSize) + hiddenSize;
+    /// <summary>Scratch elements <see cref="Backward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
+    /// dL/dh of each row and of the step before, dL/d(h before projection), and one tanh(c) row.</summary>
+    public static int BackwardWorkLength(int maxBatch, int hiddenSize, int outputSize)
+        => maxBatch * (2 * outputSize + hiddenSize) + hiddenSize;
 
     /// <summary>Runs one direction of one layer forward over the schedule.</summary>
     public static void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>

@@ -41,7 +41,7 @@ public sealed class ConsistencyTests
         });
     }
 
-    public static IEnumerable<TestCaseData> AllCases() => LayerCase.All().Select(c => new TestCaseData(c).SetArgDisplayNames(c.ToString()));
+    public static IEnumerable<TestCaseData> AllCases() => LayerCase.Cases(LayerCase.All());
 
     [TestCaseSource(nameof(AllCases))]
     public void Static_dynamic_layouts_and_orders_agree(LayerCase c)

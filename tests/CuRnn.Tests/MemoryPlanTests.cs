@@ -6,8 +6,7 @@ namespace CuRnn.Tests;
 [TestFixture, Category("unit")]
 public sealed class MemoryPlanTests
 {
-    public static IEnumerable<TestCaseData> Cases() =>
-        LayerCase.All().Select(c => new TestCaseData(c).SetArgDisplayNames(c.ToString()));
+    public static IEnumerable<TestCaseData> Cases() => LayerCase.Cases(LayerCase.All());
 
     [TestCaseSource(nameof(Cases))]
     public void Saved_activation_bytes_equal_what_the_tape_holds(LayerCase c)

@@ -16,13 +16,9 @@ public sealed class TorchReferenceTests
         if (TorchRuntime.Unavailable is { } why) Assert.Fail(why);
     }
 
-    public static IEnumerable<TestCaseData> Cases()
-    {
-        foreach (var c in LayerCase.All().Where(c => c.Projection == 0))
-            foreach (var layout in Enum.GetValues<SequenceLayout>())
-                yield return new TestCaseData(c, layout).SetArgDisplayNames(c.ToString(), layout.ToString());
-        yield return new TestCaseData(new LayerCase(RnnCellKind.Gru, 3, true, 0), SequenceLayout.BatchMajor).SetArgDisplayNames("Gru L3 bi", "BatchMajor");
-    }
+    public static IEnumerable<TestCaseData> Cases() =>
+        LayerCase.InLayouts(LayerCase.All().Where(c => c.Projection == 0))
+            .Concat(LayerCase.InLayouts([new(RnnCellKind.Gru, 3, true, 0)], SequenceLayout.BatchMajor));
 
     [TestCaseSource(nameof(Cases))]
     public void Matches_pytorch(LayerCase c, SequenceLayout layout) => ReferenceCheck.Compare(c, layout, TorchReference.Run);
@@ -41,12 +37,7 @@ public sealed class PythonTorchProjectionTests
         if (PythonTorchReference.Unavailable is { } why) Assert.Ignore(why);
     }
 
-    public static IEnumerable<TestCaseData> Cases()
-    {
-        foreach (var c in LayerCase.All().Where(c => c.Projection > 0))
-            foreach (var layout in Enum.GetValues<SequenceLayout>())
-                yield return new TestCaseData(c, layout).SetArgDisplayNames(c.ToString(), layout.ToString());
-    }
+    public static IEnumerable<TestCaseData> Cases() => LayerCase.InLayouts(LayerCase.All().Where(c => c.Projection > 0));
 
     [TestCaseSource(nameof(Cases))]
     public void Matches_pytorch_with_projection(LayerCase c, SequenceLayout layout) => ReferenceCheck.Compare(c, layout, PythonTorchReference.Run);

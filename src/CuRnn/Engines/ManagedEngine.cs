@@ -83,7 +83,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         ReadOnlySpan<T> x = input.IsEmpty ? io.X : input.Span;
 
         Span<T> state = temp.Rent((long)bsz * _hout), cell = IsLstm ? temp.Rent((long)bsz * _h) : default;
-        Span<T> work = temp.Rent(RecurrentPass.ForwardWorkLength(_cell, s.MaxBatch, _h, _hout));
+        Span<T> work = temp.Rent(RecurrentPass.ForwardWorkLength(_cell, s.MaxBatch, _h));
         Span<T> gatesScratch = training ? default : temp.Rent((long)n * _g);
         PooledArray<T> y = default;
         for (int layer = 0; layer < _l; layer++)
@@ -154,7 +154,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
             }
 
             Span<T> dh = temp.Rent((long)bsz * _hout), dc = IsLstm ? temp.Rent((long)bsz * _h) : default;
-            Span<T> work = temp.Rent(RecurrentPass.BackwardWorkLength(_cell, s.MaxBatch, _h, _hout));
+            Span<T> work = temp.Rent(RecurrentPass.BackwardWorkLength(s.MaxBatch, _h, _hout));
             Span<T> dgh = _cell == CellFunction.Gru ? temp.Rent((long)n * _g) : default;
             Span<T> dhOut = Projected ? temp.Rent((long)n * _hout) : default;
 
@@ -214,7 +214,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         long yWidth = _d * _hout, size = Unsafe.SizeOf<T>();
         long layerOut = n * yWidth, input = n * _o.InputSize;
         long states = b * _hout + (IsLstm ? b * _h : 0);
-        long forwardWork = states + RecurrentPass.ForwardWorkLength(_cell, maxB, _h, _hout);
+        long forwardWork = states + RecurrentPass.ForwardWorkLength(_cell, maxB, _h);
         long work, saved = 0;
         if (!training)
         {
@@ -225,7 +225,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
             saved = input + _l * _d * SavedDirection.Elements(_cell, n, _g, _h, _hout, Projected)
                 + (_l - 1) * layerOut * (_o.Dropout > 0 ? 3 : 1);
             long forward = forwardWork + (packedIo ? 0 : layerOut);
-            long backward = (packedIo ? 0 : layerOut) + states + RecurrentPass.BackwardWorkLength(_cell, maxB, _h, _hout)
+            long backward = (packedIo ? 0 : layerOut) + states + RecurrentPass.BackwardWorkLength(maxB, _h, _hout)
                 + (_cell == CellFunction.Gru ? n * _g : 0) + (Projected ? n * _hout : 0)
                 + (_l - 1) * layerOut + (packedIo ? 0 : input);
             work = Math.Max(forward, backward);

@@ -22,7 +22,7 @@ internal sealed partial class ManagedEngine<T>
             _h = new T[engine._l * batchSize * engine._hout];
             _c = engine.IsLstm ? new T[engine._l * batchSize * engine._h] : [];
             _gates = new T[batchSize * engine._g];
-            _work = new T[RecurrentPass.ForwardWorkLength(engine._cell, batchSize, engine._h, engine._hout)];
+            _work = new T[RecurrentPass.ForwardWorkLength(engine._cell, batchSize, engine._h)];
             _between = new T[2 * batchSize * engine._hout];
             _batchSizes = [batchSize];
             _offsets = [0];

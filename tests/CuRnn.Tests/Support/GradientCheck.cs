@@ -6,9 +6,6 @@ namespace CuRnn.Tests.Support;
 /// </summary>
 internal static class GradientCheck
 {
-    /// <summary>The largest error any check in this run has seen (reported by the summary test).</summary>
-    public static double Largest;
-
     public sealed record Result(List<(string Name, double Error)> Errors)
     {
         public override string ToString() => string.Join(", ", Errors.Select(e => $"{e.Name} {e.Error:E2}"));

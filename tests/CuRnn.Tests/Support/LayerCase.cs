@@ -21,5 +21,18 @@ public sealed record LayerCase(RnnCellKind Cell, int Layers, bool Bidirectional,
                 }
     }
 
+    /// <summary>Each case as an NUnit case named after it.</summary>
+    public static IEnumerable<TestCaseData> Cases(IEnumerable<LayerCase> cases) =>
+        cases.Select(c => new TestCaseData(c).SetArgDisplayNames(c.ToString()));
+
+    /// <summary>Each case in each of <paramref name="layouts"/> (all three when none are named).</summary>
+    public static IEnumerable<TestCaseData> InLayouts(IEnumerable<LayerCase> cases, params SequenceLayout[] layouts)
+    {
+        if (layouts.Length == 0) layouts = Enum.GetValues<SequenceLayout>();
+        foreach (var c in cases)
+            foreach (var layout in layouts)
+                yield return new TestCaseData(c, layout).SetArgDisplayNames(c.ToString(), layout.ToString());
+    }
+
     public override string ToString() => $"{Cell} L{Layers} {(Bidirectional ? "bi" : "uni")}{(Projection > 0 ? $" P{Projection}" : "")}";
 }

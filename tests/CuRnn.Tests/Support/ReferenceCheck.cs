@@ -8,9 +8,6 @@ internal static class ReferenceCheck
 {
     public const double Tolerance = 1e-5;
 
-    /// <summary>The largest relative error any reference comparison in this run has seen.</summary>
-    public static double Largest;
-
     public static void Compare(LayerCase c, SequenceLayout layout, Func<ReferenceContract.Request, ReferenceContract.Result> reference)
     {
         var r = TestData.NewRandom();
@@ -73,7 +70,6 @@ internal static class ReferenceCheck
             var worst = errors.MaxBy(e => e.Error);
             TestContext.Out.WriteLine($"bias={bias} {mode} lengths=[{string.Join(",", lengths)}]: largest {worst.Name} {worst.Error:E2}; " +
                                       string.Join(", ", errors.Select(e => $"{e.Name} {e.Error:E1}")));
-            Largest = Math.Max(Largest, worst.Error);
             Assert.Multiple(() =>
             {
                 foreach (var (name, error) in errors) Assert.That(error, Is.LessThan(Tolerance), $"{c} {layout} bias={bias} {mode}: {name}");
