@@ -3,14 +3,15 @@ using CuRnn;
 using CuRnn.Cli;
 
 // curnn: the command-line face of CuRnn. For now: train (the demo job).
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] != "train")
+bool helpAsked = args.Length == 0 || args.Any(a => a is "-h" or "--help");
+if (helpAsked || args[0] != "train")
 {
     Console.WriteLine("""
         usage: curnn train [--cell lstm|gru|tanh|relu] [--hidden N] [--layers N] [--bidirectional]
                            [--steps N] [--batch N] [--min-length N] [--max-length N] [--lr X] [--seed N]
           Trains a recurrent layer with a linear head on the adding problem (variable-length sequences).
         """);
-    return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+    return helpAsked ? 0 : 2;
 }
 
 var s = new TrainCommand.Settings();
