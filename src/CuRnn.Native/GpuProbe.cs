@@ -71,17 +71,5 @@ public static unsafe class GpuProbe
     }
 
     /// <summary>The CUDA driver's name of a status code (the common ones; others as a number).</summary>
-    public static string CudaStatusName(int status) => status switch
-    {
-        0 => "CUDA_SUCCESS",
-        1 => "CUDA_ERROR_INVALID_VALUE",
-        2 => "CUDA_ERROR_OUT_OF_MEMORY",
-        3 => "CUDA_ERROR_NOT_INITIALIZED",
-        4 => "CUDA_ERROR_DEINITIALIZED",
-        35 => "CUDA_ERROR_INSUFFICIENT_DRIVER",
-        100 => "CUDA_ERROR_NO_DEVICE",
-        101 => "CUDA_ERROR_INVALID_DEVICE",
-        999 => "CUDA_ERROR_UNKNOWN",
-        _ => $"CUresult {status}",
-    };
+    public static string CudaStatusName(int status) => NativeStatus.CudaName(status);
 }

@@ -15,6 +15,25 @@ public static class NativeLibraryNames
     public static IReadOnlyList<string> CudnnAdv =>
         OperatingSystem.IsWindows() ? ["cudnn_adv64_9.dll"] : ["libcudnn_adv.so.9", "libcudnn_adv.so"];
 
+    /// <summary>
+    /// Libraries loaded by full path before cuDNN's own by-name loads (Linux), in dependency order: cuBLASLt, cuBLAS
+    /// and NVRTC of CUDA 13 then 12, then cuDNN's sub-libraries. Each entry lists alternatives, newest first.
+    /// </summary>
+    public static IReadOnlyList<string[]> CudnnCompanions =>
+    [
+        ["libcublasLt.so.13", "libcublasLt.so.12"],
+        ["libcublas.so.13", "libcublas.so.12"],
+        ["libnvrtc.so.13", "libnvrtc.so.12"],
+        ["libcudnn_graph.so.9"],
+        ["libcudnn_engines_precompiled.so.9"],
+        ["libcudnn_engines_runtime_compiled.so.9"],
+        ["libcudnn_engines_tensor_ir.so.9"],
+        ["libcudnn_heuristic.so.9"],
+        ["libcudnn_ops.so.9"],
+        ["libcudnn_cnn.so.9"],
+        ["libcudnn_adv.so.9"],
+    ];
+
     /// <summary>Environment variable naming an extra folder to search first for the CUDA and cuDNN libraries.</summary>
     public const string SearchPathVariable = "CURNN_NATIVE_PATH";
 }

@@ -73,7 +73,12 @@ public static class NativeLibraryProbe
         if (home is not null) { bases.Add(Path.Combine(home, ".local", "lib")); bases.Add(Path.Combine(home, ".pyenv", "versions")); }
         string? venv = Environment.GetEnvironmentVariable("VIRTUAL_ENV");
         if (venv is not null) bases.Add(Path.Combine(venv, "lib"));
-        foreach (string b in bases)
+        // Every Python on PATH (a virtual environment's bin folder included): its prefix's lib folder.
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            if (File.Exists(Path.Combine(dir, "python3")) && Path.GetDirectoryName(dir) is { } prefix) bases.Add(Path.Combine(prefix, "lib"));
+        // Virtual environments kept under /opt (e.g. /opt/torch/.venv).
+        foreach (string opt in SafeDirectories("/opt")) bases.Add(Path.Combine(opt, ".venv", "lib"));
+        foreach (string b in bases.Distinct())
         {
             if (!Directory.Exists(b)) continue;
             foreach (string dir in SafeDirectories(b))

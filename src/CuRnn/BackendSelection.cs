@@ -29,12 +29,30 @@ public sealed record BackendSelection(RnnBackend Requested, RnnBackend Chosen, s
 
         var probe = GpuProbe.Report;
         string report = probe.ToString();
-        string why = !probe.DriverLoaded ? "no CUDA driver could be loaded"
-            : probe.DeviceCount == 0 ? "the CUDA driver reports no device"
-            : probe.CudnnVersion == 0 ? "cuDNN 9 could not be loaded"
-            : probe.CudnnVersion < 90000 ? $"cuDNN {probe.CudnnVersion} is older than 9"
-            : "this build of CuRnn has no cuDNN engine yet";
+        if (probe.CudnnUsable)
+        {
+            string found = $"CUDA driver {probe.DriverVersion / 1000}.{probe.DriverVersion % 1000 / 10}, {probe.DeviceCount} device(s), cuDNN {probe.CudnnVersion} from {probe.CudnnPath}";
+            return new BackendSelection(requested, RnnBackend.Cudnn,
+                requested == RnnBackend.Cudnn ? $"cuDNN was asked for and loads ({found})" : $"Auto chose cuDNN: {found}", report);
+        }
+        string why = WhyNot(probe);
         if (requested == RnnBackend.Cudnn) throw new BackendUnavailableException(RnnBackend.Cudnn, why, report);
         return new BackendSelection(requested, RnnBackend.Managed, $"Auto chose the managed engine: {why}", report);
+    }
+
+    /// <summary>Why the probe's findings rule cuDNN out, in one sentence.</summary>
+    internal static string WhyNot(GpuProbeReport probe) =>
+        !probe.DriverLoaded ? "no CUDA driver could be loaded"
+        : probe.DeviceCount == 0 ? "the CUDA driver reports no device"
+        : probe.CudnnVersion == 0 ? "cuDNN 9 could not be loaded"
+        : probe.CudnnVersion < 90000 ? $"cuDNN {probe.CudnnVersion} is older than 9"
+        : "cuDNN is usable";
+
+    /// <summary>The selection after the cuDNN engine failed to start: Auto falls back with the reason; an explicit request throws.</summary>
+    internal BackendSelection AfterEngineFailure(Exception failure)
+    {
+        string why = $"the cuDNN engine failed to start: {failure.Message}";
+        if (Requested == RnnBackend.Cudnn) throw new BackendUnavailableException(RnnBackend.Cudnn, why, ProbeReport);
+        return this with { Chosen = RnnBackend.Managed, Reason = $"Auto chose the managed engine: {why}" };
     }
 }

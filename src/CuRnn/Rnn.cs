@@ -1,5 +1,7 @@
 using System.Numerics;
 using CuRnn.Engines;
+using CuRnn.Engines.Cudnn;
+using CuRnn.Native;
 
 namespace CuRnn;
 
@@ -48,8 +50,20 @@ public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee
         _parameters = new T[_layout.TotalLength];
         _dropout = new DropoutSource(options.Seed ^ 0xD0D0D0D0UL);
         ResetParameters(options.Seed);
-        Selection = BackendSelection.Choose(options.Backend);
-        _engine = new ManagedEngine<T>(options, _layout, _parameters, _dropout);
+        var selection = BackendSelection.Choose(options.Backend);
+        _engine = (selection.Chosen == RnnBackend.Cudnn ? TryCudnn(ref selection) : null)
+            ?? new ManagedEngine<T>(options, _layout, _parameters, _dropout);
+        Selection = selection;
+    }
+
+    private RnnEngine<T>? TryCudnn(ref BackendSelection selection)
+    {
+        try { return new CudnnEngine<T>(Options, _layout, _parameters); }
+        catch (Exception e) when (e is CudaException or CudnnException or DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
+        {
+            selection = selection.AfterEngineFailure(e);
+            return null;
+        }
     }
 
     internal RnnEngine<T> Engine => _engine;
@@ -103,6 +117,7 @@ public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee
     {
         using var scope = Enter();
         _dropout.Reseed(seed);
+        (_engine as CudnnEngine<T>)?.ReseedDropout(seed);
     }
 
     /// <summary>Inference: runs the layer over a batch of sequences; nothing is kept for backward, no dropout.</summary>

@@ -27,6 +27,16 @@ public sealed record RnnOptions
     public RnnBackend Backend { get; init; } = RnnBackend.Auto;
     /// <summary>Execution mode used when a call does not name one.</summary>
     public ExecutionMode Mode { get; init; } = ExecutionMode.Dynamic;
+    /// <summary>Arithmetic of the cuDNN engine: strict FP32 by default; TF32 or FP16 on request.</summary>
+    public RnnPrecision Precision { get; init; } = RnnPrecision.Strict;
+    /// <summary>
+    /// Training on the cuDNN engine: move the activations saved for backward to page-locked host memory as they are
+    /// produced and bring them back ahead of backward (results are bitwise the same). The managed engine keeps its
+    /// activations in host memory anyway.
+    /// </summary>
+    public bool SwapActivations { get; init; }
+    /// <summary>The CUDA device the cuDNN engine runs on.</summary>
+    public int DeviceOrdinal { get; init; }
 
     /// <summary>D: 2 when bidirectional, else 1.</summary>
     public int Directions => Bidirectional ? 2 : 1;
@@ -52,5 +62,7 @@ public sealed record RnnOptions
         if (!(Dropout >= 0 && Dropout <= 1)) ThrowHelper.OutOfRange(nameof(Dropout), "in [0, 1]", Dropout);
         if (!Enum.IsDefined(Backend)) ThrowHelper.OutOfRange(nameof(Backend), "Auto, Managed or Cudnn", Backend);
         if (!Enum.IsDefined(Mode)) ThrowHelper.OutOfRange(nameof(Mode), "Dynamic or Static", Mode);
+        if (!Enum.IsDefined(Precision)) ThrowHelper.OutOfRange(nameof(Precision), "Strict, TensorFloat32 or Half", Precision);
+        if (DeviceOrdinal < 0) ThrowHelper.OutOfRange(nameof(DeviceOrdinal), ">= 0", DeviceOrdinal);
     }
 }
