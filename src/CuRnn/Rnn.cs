@@ -23,7 +23,7 @@ namespace CuRnn;
 /// error below 1e-5; static and dynamic mode likewise.</para>
 /// <para>A layer runs one call at a time; a second thread entering while a call runs gets an exception.</para>
 /// </remarks>
-public sealed class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly ParameterLayout _layout;
     private readonly T[] _parameters;

@@ -43,6 +43,8 @@ internal sealed partial class CudnnEngine<T>
     {
         try
         {
+            if (tape is CudnnDeviceTape<T>)
+                throw new ArgumentException("tape was made by ForwardTrainingDevice; pass it to BackwardDevice.", nameof(tape));
             if (tape is CudnnStaticTape<T> st) BackwardStatic(st, io);
             else BackwardDynamic((CudnnDynamicTape<T>)tape, io);
         }
