@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|train] [extra args]
+# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|train|gpu-bundle] [extra args]
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${1:-build}"; shift || true
@@ -31,5 +31,19 @@ case "$target" in
   bench)       dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- "$@" ;;
   bench-short) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- --job short "$@" ;;
   train)       dotnet run -c Release --project src/CuRnn.Cli -- train "$@" ;;
-  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, train)" >&2; exit 2 ;;
+  gpu-bundle)
+    # NativeAOT, self-contained: curnn info/check/bench for a machine with a GPU and no .NET (needs clang or gcc here).
+    out="artifacts/gpu-bundle"
+    rm -rf "$out"
+    linker=()
+    if ! command -v clang >/dev/null; then
+      cc=$(ls /usr/bin/clang-[0-9]* 2>/dev/null | sort -V | tail -1 || true)
+      if [ -n "$cc" ]; then linker=(-p:CppCompilerAndLinker="$(basename "$cc")"); else linker=(-p:CppCompilerAndLinker=gcc); fi
+    fi
+    dotnet publish src/CuRnn.Cli -c Release -r linux-x64 -p:PublishAot=true -p:PackAsTool=false "${linker[@]}" -o "$out" "$@"
+    rm -f "$out"/*.dbg "$out"/*.pdb "$out"/*.xml
+    mv "$out/CuRnn.Cli" "$out/curnn"
+    cp tools/gpu-bundle/run.sh tools/gpu-bundle/torch_anchor.py "$out"/
+    echo "GPU bundle in $out: copy it to the GPU machine and run ./run.sh [report-folder]" ;;
+  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, train, gpu-bundle)" >&2; exit 2 ;;
 esac

@@ -2,14 +2,26 @@ using System.Globalization;
 using CuRnn;
 using CuRnn.Cli;
 
-// curnn: the command-line face of CuRnn. For now: train (the demo job).
+// curnn: the command-line face of CuRnn: train (the demo job), info, check, bench.
 bool helpAsked = args.Length == 0 || args.Any(a => a is "-h" or "--help");
-if (helpAsked || args[0] != "train")
+string command = args.Length == 0 ? "" : args[0];
+if (command is "info" or "check" or "bench" && !helpAsked)
+{
+    try { return DiagnosticCommands.Run(command, args[1..], Console.Out); }
+    catch (ArgumentException e) { Console.Error.WriteLine($"curnn: {e.Message}"); return 2; }
+}
+if (helpAsked || command != "train")
 {
     Console.WriteLine("""
         usage: curnn train [--cell lstm|gru|tanh|relu] [--hidden N] [--layers N] [--bidirectional]
                            [--steps N] [--batch N] [--min-length N] [--max-length N] [--lr X] [--seed N]
           Trains a recurrent layer with a linear head on the adding problem (variable-length sequences).
+        usage: curnn info
+          The backend probe: CPU features, CUDA driver, devices, cuDNN, and which engine Auto picks.
+        usage: curnn check [--report FILE]
+          Self-test: static == dynamic on the managed engine; GPU vs managed parity where cuDNN runs.
+        usage: curnn bench [--shape NAME] [--repetitions N] [--report FILE]
+          cuDNN latency and peak device memory (host spans and device pointers, both modes, swap on and off).
         """);
     return helpAsked ? 0 : 2;
 }

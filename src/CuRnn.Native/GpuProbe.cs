@@ -9,10 +9,12 @@ namespace CuRnn.Native;
 /// <param name="CudnnVersion">cudnnGetVersion (e.g. 91000), or 0.</param>
 /// <param name="CudnnPath">Where cuDNN loaded from.</param>
 /// <param name="Trace">Every attempt and finding, one line each.</param>
-public sealed record GpuProbeReport(bool DriverLoaded, int DriverVersion, int DeviceCount, long CudnnVersion, string? CudnnPath, IReadOnlyList<string> Trace)
+/// <param name="SubLibrariesLoaded">cuDNN's graph, ops and adv version checks passed (its sub-libraries load).</param>
+public sealed record GpuProbeReport(bool DriverLoaded, int DriverVersion, int DeviceCount, long CudnnVersion, string? CudnnPath,
+    IReadOnlyList<string> Trace, bool SubLibrariesLoaded = false)
 {
-    /// <summary>Whether cuDNN 9 or newer can run on a device here.</summary>
-    public bool CudnnUsable => DriverLoaded && DeviceCount > 0 && CudnnVersion >= 90000;
+    /// <summary>Whether cuDNN 9 or newer, with its sub-libraries, can run on a device here.</summary>
+    public bool CudnnUsable => DriverLoaded && DeviceCount > 0 && CudnnVersion >= 90000 && SubLibrariesLoaded;
 
     /// <summary>The report as text, one finding per line.</summary>
     public override string ToString() => string.Join(Environment.NewLine, Trace);
@@ -32,7 +34,9 @@ public static unsafe class GpuProbe
     private static GpuProbeReport Run()
     {
         var trace = new List<string>();
-        if (!NativeLibraryProbe.TryLoad(NativeLibraryNames.CudaDriver, trace, out nint cuda, out _))
+        nint cuda = NativeLibraries.CudaDriver();
+        trace.AddRange(NativeLibraries.Trace);
+        if (cuda == 0)
         {
             trace.Add("CUDA driver: not available (no NVIDIA driver library found).");
             return new GpuProbeReport(false, 0, 0, 0, null, trace);
@@ -53,7 +57,11 @@ public static unsafe class GpuProbe
         }
         else trace.Add("CUDA driver library lacks cuInit/cuDriverGetVersion/cuDeviceGetCount.");
 
-        if (!NativeLibraryProbe.TryLoad(NativeLibraryNames.Cudnn, trace, out nint cudnn, out string? path))
+        int before = NativeLibraries.Trace.Count;
+        nint cudnn = NativeLibraries.Cudnn();
+        string? path = NativeLibraries.CudnnPath;
+        trace.AddRange(NativeLibraries.Trace.Skip(before));
+        if (cudnn == 0)
         {
             trace.Add("cuDNN 9: not available (no libcudnn 9 found).");
             return new GpuProbeReport(true, driverVersion, devices, 0, null, trace);
@@ -64,10 +72,19 @@ public static unsafe class GpuProbe
             version = (long)((delegate* unmanaged<nuint>)getCudnnVersion)();
             trace.Add($"cudnnGetVersion() = {version} from {path}");
         }
-        if (!NativeLibraryProbe.TryLoad(NativeLibraryNames.CudnnAdv, trace, out _, out _))
-            trace.Add("cuDNN adv sub-library (RNN API) not found next to the dispatcher.");
         if (version is > 0 and < 90000) trace.Add($"cuDNN {version} is older than 9; CuRnn needs cuDNN 9.");
-        return new GpuProbeReport(true, driverVersion, devices, version, path, trace);
+        // cuDNN 9's start-up self-test: each check loads its sub-library (adv holds the RNN API).
+        bool subLibraries = version >= 90000;
+        if (subLibraries)
+        {
+            foreach (string check in new[] { "cudnnGraphVersionCheck", "cudnnOpsVersionCheck", "cudnnAdvVersionCheck" })
+            {
+                int status = NativeLibrary.TryGetExport(cudnn, check, out nint f) ? ((delegate* unmanaged<int>)f)() : -1;
+                trace.Add($"{check}() = {(status == -1 ? "missing export" : NativeStatus.CudnnName(status))}");
+                subLibraries &= status == 0;
+            }
+        }
+        return new GpuProbeReport(true, driverVersion, devices, version, path, trace, subLibraries);
     }
 
     /// <summary>The CUDA driver's name of a status code (the common ones; others as a number).</summary>

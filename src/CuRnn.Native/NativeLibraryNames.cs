@@ -11,10 +11,6 @@ public static class NativeLibraryNames
     public static IReadOnlyList<string> Cudnn =>
         OperatingSystem.IsWindows() ? ["cudnn64_9.dll"] : ["libcudnn.so.9", "libcudnn.so"];
 
-    /// <summary>cuDNN 9's sub-library that holds the RNN API; its absence makes RNN calls fail late.</summary>
-    public static IReadOnlyList<string> CudnnAdv =>
-        OperatingSystem.IsWindows() ? ["cudnn_adv64_9.dll"] : ["libcudnn_adv.so.9", "libcudnn_adv.so"];
-
     /// <summary>
     /// Libraries loaded by full path before cuDNN's own by-name loads (Linux), in dependency order: cuBLASLt, cuBLAS
     /// and NVRTC of CUDA 13 then 12, then cuDNN's sub-libraries. Each entry lists alternatives, newest first.

@@ -46,6 +46,7 @@ public sealed record BackendSelection(RnnBackend Requested, RnnBackend Chosen, s
         : probe.DeviceCount == 0 ? "the CUDA driver reports no device"
         : probe.CudnnVersion == 0 ? "cuDNN 9 could not be loaded"
         : probe.CudnnVersion < 90000 ? $"cuDNN {probe.CudnnVersion} is older than 9"
+        : !probe.SubLibrariesLoaded ? "cuDNN's sub-libraries (graph, ops, adv) did not load; the probe report lists the version checks"
         : "cuDNN is usable";
 
     /// <summary>The selection after the cuDNN engine failed to start: Auto falls back with the reason; an explicit request throws.</summary>

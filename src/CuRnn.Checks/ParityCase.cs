@@ -1,0 +1,59 @@
+namespace CuRnn.Checks;
+
+/// <summary>How a parity case hands data to the cuDNN engine.</summary>
+public enum ParityApi
+{
+    /// <summary>Host spans (<see cref="Rnn{T}.ForwardTraining"/>).</summary>
+    HostSpans,
+    /// <summary>Device pointers on the app's stream (<see cref="Rnn{T}.ForwardTrainingDevice"/>; dynamic mode).</summary>
+    DevicePointers,
+}
+
+/// <summary>One GPU-vs-managed comparison: a layer shape, a batch layout with mixed lengths (0 included), a mode, swap on or off.</summary>
+/// <param name="Cell">The recurrence.</param>
+/// <param name="Layers">Stacked layers.</param>
+/// <param name="Bidirectional">Two directions.</param>
+/// <param name="Projection">LSTM projection size (0 = none).</param>
+/// <param name="Layout">Batch layout.</param>
+/// <param name="Mode">Execution mode.</param>
+/// <param name="Swap">Activations swapped to host memory during training.</param>
+/// <param name="Api">Host spans or device pointers.</param>
+public sealed record ParityCase(RnnCellKind Cell, int Layers, bool Bidirectional, int Projection, SequenceLayout Layout,
+    ExecutionMode Mode, bool Swap, ParityApi Api = ParityApi.HostSpans)
+{
+    /// <summary>Sizes of every case: I, H, P (when projected), B, T.</summary>
+    public const int InputSize = 5, HiddenSize = 8, ProjectionSize = 3, Batch = 6, Steps = 7;
+
+    /// <summary>A name that says the whole case, e.g. <c>Lstm-L2-bi-P3-Packed-Static-swap-host</c>.</summary>
+    public string Name => $"{Cell}-L{Layers}-{(Bidirectional ? "bi" : "uni")}{(Projection > 0 ? $"-P{Projection}" : "")}-{Layout}-{Mode}-{(Swap ? "swap" : "noswap")}-{(Api == ParityApi.HostSpans ? "host" : "device")}";
+
+    /// <summary>The layer's options on <paramref name="backend"/>.</summary>
+    public RnnOptions Options(RnnBackend backend) => new()
+    {
+        Cell = Cell, InputSize = InputSize, HiddenSize = HiddenSize, NumLayers = Layers, Bidirectional = Bidirectional,
+        ProjectionSize = Projection, Backend = backend, Mode = Mode, SwapActivations = Swap,
+    };
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}
+
+/// <summary>The parity matrix: every cell × layers × directions × projection × layout × mode × swap, plus the device-pointer API.</summary>
+public static class ParityCases
+{
+    /// <summary>Every case (used by the NUnit GPU tests and by <c>curnn check</c> on a GPU).</summary>
+    public static IEnumerable<ParityCase> All()
+    {
+        foreach (var cell in Enum.GetValues<RnnCellKind>())
+        foreach (int layers in new[] { 1, 2 })
+        foreach (bool bi in new[] { false, true })
+        foreach (int projection in cell == RnnCellKind.Lstm ? new[] { 0, ParityCase.ProjectionSize } : new[] { 0 })
+        foreach (var layout in Enum.GetValues<SequenceLayout>())
+        {
+            foreach (var mode in Enum.GetValues<ExecutionMode>())
+            foreach (bool swap in new[] { false, true })
+                yield return new ParityCase(cell, layers, bi, projection, layout, mode, swap);
+            yield return new ParityCase(cell, layers, bi, projection, layout, ExecutionMode.Dynamic, false, ParityApi.DevicePointers);
+        }
+    }
+}
