@@ -119,6 +119,10 @@ internal sealed partial class CudnnEngine<T> : RnnEngine<T> where T : unmanaged,
 
     public override void Dispose()
     {
+        foreach (var plan in _stepPlans.Values) plan.Dispose();
+        _stepPlans.Clear();
+        _deviceWorkspace?.Dispose();
+        _hostScratch.Dispose();
         if (_static is not null) foreach (var n in _static) n.Dispose();
         _dynamic.Dispose();
         if (!ReferenceEquals(_dropout, _noDropout)) _dropout.Dispose();
