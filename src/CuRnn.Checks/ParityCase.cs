@@ -18,20 +18,24 @@ public enum ParityApi
 /// <param name="Mode">Execution mode.</param>
 /// <param name="Swap">Activations swapped to host memory during training.</param>
 /// <param name="Api">Host spans or device pointers.</param>
+/// <param name="Precision">cuDNN arithmetic (strict FP32 unless the case tests TF32 or FP16).</param>
 public sealed record ParityCase(RnnCellKind Cell, int Layers, bool Bidirectional, int Projection, SequenceLayout Layout,
-    ExecutionMode Mode, bool Swap, ParityApi Api = ParityApi.HostSpans)
+    ExecutionMode Mode, bool Swap, ParityApi Api = ParityApi.HostSpans, RnnPrecision Precision = RnnPrecision.Strict)
 {
+    /// <summary>The documented tolerance: 1e-5 in strict FP32, 2e-2 with TF32 or FP16 (10-bit mantissas).</summary>
+    public double Tolerance => Precision == RnnPrecision.Strict ? 1e-5 : 2e-2;
+
     /// <summary>Sizes of every case: I, H, P (when projected), B, T.</summary>
     public const int InputSize = 5, HiddenSize = 8, ProjectionSize = 3, Batch = 6, Steps = 7;
 
     /// <summary>A name that says the whole case, e.g. <c>Lstm-L2-bi-P3-Packed-Static-swap-host</c>.</summary>
-    public string Name => $"{Cell}-L{Layers}-{(Bidirectional ? "bi" : "uni")}{(Projection > 0 ? $"-P{Projection}" : "")}-{Layout}-{Mode}-{(Swap ? "swap" : "noswap")}-{(Api == ParityApi.HostSpans ? "host" : "device")}";
+    public string Name => $"{Cell}-L{Layers}-{(Bidirectional ? "bi" : "uni")}{(Projection > 0 ? $"-P{Projection}" : "")}-{Layout}-{Mode}-{(Swap ? "swap" : "noswap")}-{(Api == ParityApi.HostSpans ? "host" : "device")}{(Precision == RnnPrecision.Strict ? "" : "-" + Precision)}";
 
     /// <summary>The layer's options on <paramref name="backend"/>.</summary>
     public RnnOptions Options(RnnBackend backend) => new()
     {
         Cell = Cell, InputSize = InputSize, HiddenSize = HiddenSize, NumLayers = Layers, Bidirectional = Bidirectional,
-        ProjectionSize = Projection, Backend = backend, Mode = Mode, SwapActivations = Swap,
+        ProjectionSize = Projection, Backend = backend, Mode = Mode, SwapActivations = Swap, Precision = Precision,
     };
 
     /// <inheritdoc/>
@@ -55,5 +59,8 @@ public static class ParityCases
                 yield return new ParityCase(cell, layers, bi, projection, layout, mode, swap);
             yield return new ParityCase(cell, layers, bi, projection, layout, ExecutionMode.Dynamic, false, ParityApi.DevicePointers);
         }
+        foreach (var cell in new[] { RnnCellKind.Lstm, RnnCellKind.Gru })
+        foreach (var precision in new[] { RnnPrecision.TensorFloat32, RnnPrecision.Half })
+            yield return new ParityCase(cell, 2, true, 0, SequenceLayout.SequenceMajor, ExecutionMode.Dynamic, false, Precision: precision);
     }
 }

@@ -27,6 +27,38 @@ public static class ParityRun
     /// <summary>The contract's limit for strict FP32 against a float64 reference.</summary>
     public const double Tolerance = 1e-5;
 
+    /// <summary>
+    /// Runs a training forward and backward on <paramref name="c"/>'s layer with swap off and on, same weights and data,
+    /// and returns the elements that differ (the contract: swapping is bitwise invisible). Host spans.
+    /// </summary>
+    public static int SwapDifferences(ParityCase c, int seed)
+    {
+        var r = new Random(seed);
+        var o = c.Options(RnnBackend.Cudnn);
+        int b = ParityCase.Batch, steps = ParityCase.Steps;
+        var lengths = MixedLengths(r, b, steps);
+        var batch = SequenceBatch.Padded(SequenceLayout.SequenceMajor, steps, lengths);
+        var x = Uniform(r, batch.ElementCount(o.InputSize));
+        var dy = Uniform(r, batch.ElementCount(o.OutputFeatures));
+        float[][] Run(bool swap)
+        {
+            using var rnn = new Rnn<float>(o with { SwapActivations = swap });
+            rnn.ResetParameters((ulong)seed);
+            var y = new float[dy.Length]; var dx = new float[x.Length]; var g = new float[rnn.ParameterCount];
+            var hN = new float[o.NumLayers * o.Directions * b * o.OutputSize];
+            using (var tape = rnn.ForwardTraining(batch, x, y, hN: hN))
+                rnn.Backward(tape, dy, dx, g, gradientMode: GradientMode.Overwrite);
+            return [y, hN, dx, g];
+        }
+        var off = Run(false);
+        var on = Run(true);
+        int differ = 0;
+        for (int i = 0; i < off.Length; i++)
+            for (int j = 0; j < off[i].Length; j++)
+                if (BitConverter.SingleToInt32Bits(off[i][j]) != BitConverter.SingleToInt32Bits(on[i][j])) differ++;
+        return differ;
+    }
+
     /// <summary>Runs <paramref name="c"/> with data drawn from <paramref name="seed"/>.</summary>
     /// <exception cref="BackendUnavailableException">cuDNN cannot run here (a parity case never falls back to the managed engine).</exception>
     public static ParityResult Run(ParityCase c, int seed)
@@ -35,7 +67,7 @@ public static class ParityRun
         using var gpu = new Rnn<float>(c.Options(RnnBackend.Cudnn));
         if (gpu.Backend != RnnBackend.Cudnn)
             throw new InvalidOperationException($"the layer runs on {gpu.Backend}, not cuDNN: {gpu.Selection.Reason}");
-        using var reference = new Rnn<double>(c.Options(RnnBackend.Managed));
+        using var reference = new Rnn<double>(c.Options(RnnBackend.Managed) with { Precision = RnnPrecision.Strict });
         gpu.ResetParameters((ulong)seed);
         for (int i = 0; i < gpu.ParameterCount; i++) reference.Parameters[i] = gpu.Parameters[i];
 
@@ -78,7 +110,7 @@ public static class ParityRun
             ("dh0", RelativeError(dh0, rdh0)), ("dW", RelativeError(g, rg)),
         };
         if (lstm) { errors.Add(("cN", RelativeError(cN, rcN))); errors.Add(("dc0", RelativeError(dc0, rdc0))); }
-        return new ParityResult(c, seed, errors, Tolerance);
+        return new ParityResult(c, seed, errors, c.Tolerance);
     }
 
     // Device-pointer API: the same data uploaded to buffers this code owns, the layer called with their addresses.

@@ -23,6 +23,16 @@ public sealed class GpuParityTests
         TestContext.Out.WriteLine(result.ToString());
         Assert.That(result.Passed, result.ToString());
     }
+
+    [TestCase(ExecutionMode.Dynamic)]
+    [TestCase(ExecutionMode.Static)]
+    public void Swapping_activations_is_bitwise_invisible(ExecutionMode mode)
+    {
+        var probe = GpuProbe.Report;
+        if (!probe.CudnnUsable) Assert.Ignore($"no usable GPU: {BackendSelection.WhyNot(probe)}");
+        var c = new ParityCase(RnnCellKind.Lstm, 2, true, 0, SequenceLayout.SequenceMajor, mode, Swap: false);
+        Assert.That(ParityRun.SwapDifferences(c, TestContext.CurrentContext.Random.Next()), Is.Zero);
+    }
 }
 
 /// <summary>The parity matrix and its error measure, checked without a device.</summary>
@@ -33,8 +43,9 @@ public sealed class ParityMatrixTests
     public void The_matrix_covers_every_combination_once()
     {
         var all = ParityCases.All().ToList();
-        // 5 cell/projection combinations × 2 layer counts × 2 directions × 3 layouts × (2 modes × 2 swap + device API)
-        Assert.That(all, Has.Count.EqualTo(5 * 2 * 2 * 3 * 5));
+        // 5 cell/projection combinations × 2 layer counts × 2 directions × 3 layouts × (2 modes × 2 swap + device API),
+        // plus TF32 and FP16 for LSTM and GRU
+        Assert.That(all, Has.Count.EqualTo(5 * 2 * 2 * 3 * 5 + 4));
         Assert.That(all.Select(c => c.Name).Distinct().Count(), Is.EqualTo(all.Count));
     }
 

@@ -57,6 +57,9 @@ internal sealed partial class CudnnEngine<T>
 
     internal EngineTape? ForwardDevice(SequenceBatch batch, in DeviceForwardIo io, bool training, nint stream)
     {
+        if (batch.MaxLength > MaxStepsPerCall)
+            throw new NotSupportedException($"batch has {batch.MaxLength} steps; one cuDNN call takes at most {MaxStepsPerCall}. " +
+                "Use the host-span API (it runs such batches a step per call) or split the sequence and carry the state.");
         _rt.Enter(stream);
         SyncWeights();
         var shape = DeviceShapeOf(batch);

@@ -11,13 +11,19 @@ internal sealed partial class CudnnEngine<T>
             _o.InputSize, _o.OutputFeatures, _o.NumLayers * _o.Directions, _o.OutputSize, _o.HiddenSize, IsLstm);
 
     private bool IsLstm => _o.Cell == RnnCellKind.Lstm;
+
+    /// <summary>cuDNN's limit on steps in one call; longer batches run in static mode (one step per call, states carried).</summary>
+    internal const int MaxStepsPerCall = 65535;
+
+    private static ExecutionMode Effective(SequenceBatch batch, ExecutionMode mode) =>
+        batch.MaxLength > MaxStepsPerCall ? ExecutionMode.Static : mode;
     private int Slabs => _o.NumLayers * _o.Directions;
 
     public override void Forward(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode)
     {
         try
         {
-            if (mode == ExecutionMode.Static) { RunStatic(batch, io, null); return; }
+            if (Effective(batch, mode) == ExecutionMode.Static) { RunStatic(batch, io, null); return; }
             RunDynamic(batch, io, training: false)?.Dispose();
         }
         finally { EndCall(); }
@@ -27,7 +33,7 @@ internal sealed partial class CudnnEngine<T>
     {
         try
         {
-            if (mode == ExecutionMode.Static)
+            if (Effective(batch, mode) == ExecutionMode.Static)
             {
                 var tape = new CudnnStaticTape<T>(new PackedShape(batch));
                 try { RunStatic(batch, io, tape); }

@@ -101,7 +101,7 @@ internal sealed partial class CudnnEngine<T> : RnnEngine<T> where T : unmanaged,
         long states = 2L * _o.NumLayers * _o.Directions * shape.Batch * (_o.OutputSize + (_o.Cell == RnnCellKind.Lstm ? _o.HiddenSize : 0)) * e;
         if (shape.Batch == 0)
             return new RnnMemoryPlan(RnnBackend.Cudnn, 0, 0, 0, 0, "every sequence has length 0: nothing runs on the device.");
-        if (mode == ExecutionMode.Dynamic)
+        if (Effective(batch, mode) == ExecutionMode.Dynamic)
         {
             using var plan = DynamicPlan(shape, _dynamic.Descriptor);
             long ws = training ? plan.TrainingWorkspaceBytes : plan.InferenceWorkspaceBytes;
