@@ -88,7 +88,8 @@ internal sealed partial class CudnnEngine<T>
             var cFinal = IsLstm ? Keep(local, (long)Slabs * bp * _o.HiddenSize) : null;
             var x = Keep(keep, (long)n * _o.InputSize);
             UploadRows(batch, io.X, _o.InputSize, x.Pointer);
-            using var ws = _rt.AllocateBytes(StaticShape(shape, training).Workspace);
+            var ws = _rt.AllocateBytes(StaticShape(shape, training).Workspace);
+            local.Add(ws);   // freed after the final synchronisation
             DeviceBuffer layerOut = x;
             for (int l = 0; l < L; l++)
             {

@@ -28,7 +28,8 @@ internal sealed partial class CudnnEngine<T>
             var dc0 = IsLstm ? Keep(local, (long)Slabs * bp * h) : null;
             bool weights = !io.Gradients.IsEmpty;
             var dw = new DeviceBuffer?[L, D];
-            using var ws = _rt.AllocateBytes(StaticShape(shape, training: true).Workspace);
+            var ws = _rt.AllocateBytes(StaticShape(shape, training: true).Workspace);
+            local.Add(ws);   // freed after the final synchronisation
             var carryH = Keep(local, 2L * bp * hout);
             var carryC = IsLstm ? Keep(local, 2L * bp * h) : null;
             for (int l = L - 1; l >= 0; l--)
