@@ -1,10 +1,11 @@
+using System.Numerics;
 namespace CuRnn.Managed;
 
 /// <summary>
 /// Everything one direction of one layer reads and writes in a forward pass over packed rows.
 /// Spans that a configuration does not use stay empty.
 /// </summary>
-public ref struct DirectionForward<T>
+public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
 {
     /// <summary>The recurrence.</summary>
     public CellFunction Cell;
@@ -25,6 +26,8 @@ public ref struct DirectionForward<T>
     public ReadOnlySpan<T> Wih;
     /// <summary><c>W_hh</c> [G*H, OutputSize].</summary>
     public ReadOnlySpan<T> Whh;
+    /// <summary><c>W_hh</c>ᵀ packed for the step product (null: pack on the fly).</summary>
+    public PackedMatrix<T>? WhhPackedT;
     /// <summary><c>b_ih</c> [G*H], empty without bias.</summary>
     public ReadOnlySpan<T> Bih;
     /// <summary><c>b_hh</c> [G*H], empty without bias.</summary>
@@ -65,7 +68,7 @@ public ref struct DirectionForward<T>
 /// Everything one direction of one layer reads and writes in a backward pass; the saved spans are
 /// those its training forward filled. <see cref="Gates"/> is overwritten with the gate gradients.
 /// </summary>
-public ref struct DirectionBackward<T>
+public ref struct DirectionBackward<T> where T : unmanaged, INumber<T>
 {
     /// <summary>The recurrence.</summary>
     public CellFunction Cell;
@@ -86,6 +89,8 @@ public ref struct DirectionBackward<T>
     public ReadOnlySpan<T> Wih;
     /// <summary><c>W_hh</c> [G*H, OutputSize].</summary>
     public ReadOnlySpan<T> Whh;
+    /// <summary><c>W_hh</c> packed for the step product dG·W_hh (null: pack on the fly).</summary>
+    public PackedMatrix<T>? WhhPacked;
     /// <summary><c>W_hr</c> [P, H], empty without projection.</summary>
     public ReadOnlySpan<T> Whr;
 

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -23,13 +25,39 @@ public enum Transpose
 /// with zeros in the panels and written back through a small tile buffer. Large products split their
 /// columns over two workers. Scratch is allocated once per thread and element type.
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
-    private const int MR = 4;
     private const int KC = 256;
     private const int MC = 64;
     private const int NC = 512;
     private const long ParallelThreshold = 1L << 22;
+
+    /// <summary>Whether the 512-bit FMA micro-kernel runs (chosen once at start); else the portable <see cref="Vector{T}"/> one.</summary>
+    public static bool Uses512BitKernel { get; } = Vector512.IsHardwareAccelerated && Fma.IsSupported;
+
+    // Register tile: MR rows × NR columns (two vectors). 8 × 2 zmm = 16 accumulators with AVX-512.
+    private static readonly int MR = Uses512BitKernel ? 8 : 4;
+
+    /// <summary>Columns of one packed panel of B for <typeparamref name="T"/>.</summary>
+    public static int PanelWidth<T>() where T : unmanaged => Uses512BitKernel ? 2 * Vector512<T>.Count : 2 * Vector<T>.Count;
+
+    private static int NR<T>() where T : unmanaged => PanelWidth<T>();
+
+    /// <summary>
+    /// Threads a product may use on the calling thread: 1 keeps it on the caller, 2 (default) lets large products
+    /// share the persistent worker. Set by the engine for the duration of a call.
+    /// </summary>
+    [ThreadStatic] private static int t_threadLimit;
+
+    /// <summary>Sets the calling thread's thread limit (1 or 2; 0 restores the default of 2) and returns the previous one.</summary>
+    public static int SetThreadLimit(int threads)
+    {
+        int old = t_threadLimit;
+        t_threadLimit = threads;
+        return old;
+    }
+
+    private static bool MayUseWorker => t_threadLimit != 1;
 
     /// <summary>Computes <c>C = (accumulate ? C : 0) + op(A)·op(B)</c>.</summary>
     /// <param name="transA">Whether A is read transposed.</param>
@@ -52,51 +80,87 @@ public static class Gemm
         CheckOperand(nameof(a), a.Length, transA == Transpose.No ? m : k, transA == Transpose.No ? k : m, lda);
         CheckOperand(nameof(b), b.Length, transB == Transpose.No ? k : n, transB == Transpose.No ? n : k, ldb);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
+        unsafe
+        {
+            fixed (T* pb = b) Run(transA, m, n, k, a, lda, new BSource<T>(transB, pb, b.Length, ldb, null), c, ldc, accumulate);
+        }
+    }
+
+    /// <summary>Computes <c>C = (accumulate ? C : 0) + op(A)·B</c> with B packed beforehand (weights packed once per version).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension or span does not match the packed B.</exception>
+    public static void Multiply<T>(Transpose transA, int m, ReadOnlySpan<T> a, int lda, PackedMatrix<T> b, Span<T> c, int ldc, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        CheckOperand(nameof(a), a.Length, transA == Transpose.No ? m : b.Rows, transA == Transpose.No ? b.Rows : m, lda);
+        CheckOperand(nameof(c), c.Length, m, b.Columns, ldc);
+        unsafe { Run(transA, m, b.Columns, b.Rows, a, lda, new BSource<T>(Transpose.No, null, 0, 0, b), c, ldc, accumulate); }
+    }
+
+    private static unsafe void Run<T>(Transpose transA, int m, int n, int k, ReadOnlySpan<T> a, int lda, BSource<T> b, Span<T> c, int ldc, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
         if (m == 0 || n == 0) return;
         if (k == 0)
         {
             if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
             return;
         }
-
         long work = (long)m * n * k;
         int nr = NR<T>();
-        if (work >= ParallelThreshold && n >= 2 * nr && GemmWorker<T>.Available)
+        fixed (T* pa = a, pc = c)
         {
-            // Two column halves, each a full blocked product; the right half goes to the persistent worker.
-            int half = (n / 2 + nr - 1) / nr * nr;
-            var bRight = transB == Transpose.No ? b[half..] : b[(half * ldb)..];
-            unsafe
+            var job = new Job<T>(transA, m, k, pa, a.Length, lda, b, pc, c.Length, ldc, accumulate);
+            if (MayUseWorker && work >= ParallelThreshold && n >= 2 * nr && GemmWorker<T>.Available)
             {
-                fixed (T* pa = a, pb = bRight, pc = c)
+                // Two column ranges, each a full blocked product; the right one goes to the persistent worker.
+                int half = (n / 2 + nr - 1) / nr * nr;
+                if (GemmWorker<T>.TryStart(job, half, n))
                 {
-                    if (GemmWorker<T>.TryStart(transA, transB, m, n - half, k, pa, a.Length, lda, pb, bRight.Length, ldb, pc + half, c.Length - half, ldc, accumulate))
-                    {
-                        try { Blocked(transA, transB, m, half, k, a, lda, b, ldb, c, ldc, accumulate); }
-                        finally { GemmWorker<T>.Wait(); }
-                        return;
-                    }
+                    try { Blocked(job, 0, half); }
+                    finally { GemmWorker<T>.Wait(); }
+                    return;
                 }
             }
+            Blocked(job, 0, n);
         }
-        Blocked(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
-    private static int NR<T>() where T : unmanaged => 2 * Vector<T>.Count;
+    /// <summary>Where B comes from: a row-major operand read as stored or transposed, or a packed matrix.</summary>
+    private readonly unsafe struct BSource<T>(Transpose trans, T* pointer, int length, int ld, PackedMatrix<T>? packed) where T : unmanaged, INumber<T>
+    {
+        public readonly Transpose Trans = trans;
+        public readonly T* Pointer = pointer;
+        public readonly int Length = length;
+        public readonly int Ld = ld;
+        public readonly PackedMatrix<T>? Packed = packed;
+        public ReadOnlySpan<T> Span => new(Pointer, Length);
+    }
+
+    /// <summary>One product, by pointers, so the worker thread can take part of it.</summary>
+    private readonly unsafe struct Job<T>(Transpose ta, int m, int k, T* a, int aLength, int lda, BSource<T> b, T* c, int cLength, int ldc, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        public readonly Transpose TransA = ta;
+        public readonly int M = m, K = k, Lda = lda, Ldc = ldc, ALength = aLength, CLength = cLength;
+        public readonly T* A = a, C = c;
+        public readonly BSource<T> B = b;
+        public readonly bool Accumulate = accumulate;
+        public ReadOnlySpan<T> ASpan => new(A, ALength);
+        public Span<T> CSpan => new(C, CLength);
+    }
 
     /// <summary>
-    /// One persistent background thread per element type that takes the right half of large products, so the
-    /// two cores share a GEMM without a task (or any allocation) per call. A caller that finds it busy (another
+    /// One persistent background thread per element type that takes the right column range of large products, so
+    /// the two cores share a GEMM without a task (or any allocation) per call. A caller that finds it busy (another
     /// thread's product) simply computes the whole product itself.
     /// </summary>
-    private static unsafe class GemmWorker<T> where T : unmanaged, INumber<T>
+    private static class GemmWorker<T> where T : unmanaged, INumber<T>
     {
         private static readonly SemaphoreSlim s_start = new(0), s_done = new(0);
         private static int s_busy;
-        private static Transpose s_ta, s_tb;
-        private static int s_m, s_n, s_k, s_lda, s_ldb, s_ldc, s_aLength, s_bLength, s_cLength;
-        private static T* s_a, s_b, s_c;
-        private static bool s_accumulate;
+        private static Job<T> s_job;
+        private static int s_from, s_to;
         private static Exception? s_error;
 
         public static bool Available { get; } = Environment.ProcessorCount >= 2 && Start();
@@ -108,14 +172,10 @@ public static class Gemm
             return true;
         }
 
-        public static bool TryStart(Transpose ta, Transpose tb, int m, int n, int k, T* a, int aLength, int lda, T* b, int bLength, int ldb,
-            T* c, int cLength, int ldc, bool accumulate)
+        public static bool TryStart(Job<T> job, int from, int to)
         {
             if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
-            s_ta = ta; s_tb = tb; s_m = m; s_n = n; s_k = k; s_accumulate = accumulate;
-            s_a = a; s_aLength = aLength; s_lda = lda;
-            s_b = b; s_bLength = bLength; s_ldb = ldb;
-            s_c = c; s_cLength = cLength; s_ldc = ldc;
+            s_job = job; s_from = from; s_to = to;
             s_error = null;
             s_start.Release();
             return true;
@@ -134,11 +194,7 @@ public static class Gemm
             while (true)
             {
                 s_start.Wait();
-                try
-                {
-                    Blocked(s_ta, s_tb, s_m, s_n, s_k, new ReadOnlySpan<T>(s_a, s_aLength), s_lda, new ReadOnlySpan<T>(s_b, s_bLength), s_ldb,
-                        new Span<T>(s_c, s_cLength), s_ldc, s_accumulate);
-                }
+                try { Blocked(s_job, s_from, s_to); }
                 catch (Exception e) { s_error = e; }
                 s_done.Release();
             }
@@ -154,38 +210,48 @@ public static class Gemm
         if (length < need) throw new ArgumentOutOfRangeException(name, $"Operand needs {need} elements for {rows}x{cols} (ld {ld}) but has {length}.");
     }
 
-    private static void Blocked<T>(Transpose ta, Transpose tb, int m, int n, int k,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, bool accumulate)
-        where T : unmanaged, INumber<T>
+    // Columns [from, to) of C (from a multiple of NR). Blocks of NC columns never straddle an NC boundary, so a
+    // packed B's blocks line up with the loop's.
+    private static void Blocked<T>(in Job<T> job, int from, int to) where T : unmanaged, INumber<T>
     {
-        int nr = NR<T>();
+        int nr = NR<T>(), mr = MR, m = job.M, k = job.K, ldc = job.Ldc;
         var scratch = GemmScratch<T>.Get(nr);
-        Span<T> packA = scratch.PackA, packB = scratch.PackB, tile = scratch.Tile;
+        Span<T> packA = scratch.PackA, packBScratch = scratch.PackB, tile = scratch.Tile;
+        ReadOnlySpan<T> a = job.ASpan;
+        Span<T> c = job.CSpan;
+        var packed = job.B.Packed;
 
-        for (int jc = 0; jc < n; jc += NC)
+        for (int jc = from; jc < to;)
         {
-            int nc = Math.Min(NC, n - jc);
+            int nc = Math.Min(NC - jc % NC, to - jc);
             int nPanels = (nc + nr - 1) / nr;
-            for (int pc = 0; pc < k; pc += KC)
+            int depth = packed?.DepthBlock ?? KC;
+            for (int pc = 0; pc < k; pc += depth)
             {
-                int kc = Math.Min(KC, k - pc);
-                bool first = pc == 0 && !accumulate;
-                PackB(tb, b, ldb, pc, jc, kc, nc, nr, packB);
+                int kc = Math.Min(depth, k - pc);
+                bool first = pc == 0 && !job.Accumulate;
+                ReadOnlySpan<T> packB;
+                if (packed is not null) packB = packed.Block(jc, pc, kc);
+                else
+                {
+                    PackB(job.B.Trans, job.B.Span, job.B.Ld, pc, jc, kc, nc, nr, packBScratch);
+                    packB = packBScratch;
+                }
                 for (int ic = 0; ic < m; ic += MC)
                 {
                     int mc = Math.Min(MC, m - ic);
-                    PackA(ta, a, lda, ic, pc, mc, kc, packA);
+                    PackA(job.TransA, a, job.Lda, ic, pc, mc, kc, mr, packA);
                     for (int jp = 0; jp < nPanels; jp++)
                     {
                         int j = jc + jp * nr;
-                        int nw = Math.Min(nr, n - j);
+                        int nw = Math.Min(nr, to - j);
                         ref T bPanel = ref MemoryMarshal.GetReference(packB.Slice(jp * kc * nr));
-                        for (int ip = 0; ip * MR < mc; ip++)
+                        for (int ip = 0; ip * mr < mc; ip++)
                         {
-                            int i = ic + ip * MR;
-                            int mw = Math.Min(MR, m - i);
-                            ref T aPanel = ref MemoryMarshal.GetReference(packA.Slice(ip * kc * MR));
-                            if (mw == MR && nw == nr)
+                            int i = ic + ip * mr;
+                            int mw = Math.Min(mr, m - i);
+                            ref T aPanel = ref MemoryMarshal.GetReference(packA.Slice(ip * kc * mr));
+                            if (mw == mr && nw == nr)
                                 Kernel(kc, ref aPanel, ref bPanel, ref c[i * ldc + j], ldc, first);
                             else
                             {
@@ -202,11 +268,12 @@ public static class Gemm
                     }
                 }
             }
+            jc += nc;
         }
     }
 
-    // packB layout: panel jp, then p (0..kc), then jj (0..nr); columns past n are zero.
-    private static void PackB<T>(Transpose tb, ReadOnlySpan<T> b, int ldb, int pc, int jc, int kc, int nc, int nr, Span<T> packB)
+    // packB layout: panel jp, then p (0..kc), then jj (0..nr); columns past the block are zero.
+    internal static void PackB<T>(Transpose tb, ReadOnlySpan<T> b, int ldb, int pc, int jc, int kc, int nc, int nr, Span<T> packB)
         where T : unmanaged, INumber<T>
     {
         int nPanels = (nc + nr - 1) / nr;
@@ -232,36 +299,97 @@ public static class Gemm
         }
     }
 
-    // packA layout: panel ip, then p (0..kc), then ii (0..MR); rows past m are zero.
-    private static void PackA<T>(Transpose ta, ReadOnlySpan<T> a, int lda, int ic, int pc, int mc, int kc, Span<T> packA)
+    // packA layout: panel ip, then p (0..kc), then ii (0..mr); rows past m are zero.
+    private static void PackA<T>(Transpose ta, ReadOnlySpan<T> a, int lda, int ic, int pc, int mc, int kc, int mr, Span<T> packA)
         where T : unmanaged, INumber<T>
     {
-        for (int ip = 0; ip * MR < mc; ip++)
+        for (int ip = 0; ip * mr < mc; ip++)
         {
-            var panel = packA.Slice(ip * kc * MR, kc * MR);
-            int i0 = ic + ip * MR;
-            int mw = Math.Min(MR, ic + mc - i0);
-            if (mw < MR) panel.Clear();
+            var panel = packA.Slice(ip * kc * mr, kc * mr);
+            int i0 = ic + ip * mr;
+            int mw = Math.Min(mr, ic + mc - i0);
+            if (mw < mr) panel.Clear();
             if (ta == Transpose.No)
             {
                 for (int ii = 0; ii < mw; ii++)
                 {
                     var src = a.Slice((i0 + ii) * lda + pc, kc);
-                    for (int p = 0; p < kc; p++) panel[p * MR + ii] = src[p];
+                    for (int p = 0; p < kc; p++) panel[p * mr + ii] = src[p];
                 }
             }
             else
             {
                 for (int p = 0; p < kc; p++)
-                    a.Slice((pc + p) * lda + i0, mw).CopyTo(panel.Slice(p * MR, mw));
+                    a.Slice((pc + p) * lda + i0, mw).CopyTo(panel.Slice(p * mr, mw));
             }
         }
     }
 
-    // MR x (2 vectors) register tile: c[i, 0..nr) (+)= sum_p a[p, i] * b[p, 0..nr).
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<T>(int kc, ref T a, ref T b, ref T c, int ldc, bool overwrite)
-        where T : unmanaged, INumber<T>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel<T>(int kc, ref T a, ref T b, ref T c, int ldc, bool overwrite) where T : unmanaged, INumber<T>
+    {
+        if (Uses512BitKernel) Kernel512(kc, ref a, ref b, ref c, ldc, overwrite);
+        else KernelPortable(kc, ref a, ref b, ref c, ldc, overwrite);
+    }
+
+    // 8 × (2 × 512-bit) register tile with fused multiply-adds: c[i, 0..nr) (+)= Σ_p a[p, i] · b[p, 0..nr).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512<T>(int kc, ref T a, ref T b, ref T c, int ldc, bool overwrite) where T : unmanaged, INumber<T>
+    {
+        int vc = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        ref T bp = ref b;
+        ref T ap = ref a;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.LoadUnsafe(ref bp);
+            var b1 = Vector512.LoadUnsafe(ref bp, (nuint)vc);
+            var x = Vector512.Create(ap); c00 = FusedMultiplyAdd(x, b0, c00); c01 = FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(Unsafe.Add(ref ap, 1)); c10 = FusedMultiplyAdd(x, b0, c10); c11 = FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(Unsafe.Add(ref ap, 2)); c20 = FusedMultiplyAdd(x, b0, c20); c21 = FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(Unsafe.Add(ref ap, 3)); c30 = FusedMultiplyAdd(x, b0, c30); c31 = FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(Unsafe.Add(ref ap, 4)); c40 = FusedMultiplyAdd(x, b0, c40); c41 = FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(Unsafe.Add(ref ap, 5)); c50 = FusedMultiplyAdd(x, b0, c50); c51 = FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(Unsafe.Add(ref ap, 6)); c60 = FusedMultiplyAdd(x, b0, c60); c61 = FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(Unsafe.Add(ref ap, 7)); c70 = FusedMultiplyAdd(x, b0, c70); c71 = FusedMultiplyAdd(x, b1, c71);
+            bp = ref Unsafe.Add(ref bp, 2 * vc);
+            ap = ref Unsafe.Add(ref ap, 8);
+        }
+        Store512(ref c, 0, vc, c00, c01, overwrite);
+        Store512(ref c, ldc, vc, c10, c11, overwrite);
+        Store512(ref c, 2 * ldc, vc, c20, c21, overwrite);
+        Store512(ref c, 3 * ldc, vc, c30, c31, overwrite);
+        Store512(ref c, 4 * ldc, vc, c40, c41, overwrite);
+        Store512(ref c, 5 * ldc, vc, c50, c51, overwrite);
+        Store512(ref c, 6 * ldc, vc, c60, c61, overwrite);
+        Store512(ref c, 7 * ldc, vc, c70, c71, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> FusedMultiplyAdd<T>(Vector512<T> x, Vector512<T> y, Vector512<T> acc) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float)) return Vector512.FusedMultiplyAdd(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector512.FusedMultiplyAdd(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
+        return x * y + acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512<T>(ref T c, int offset, int vc, Vector512<T> v0, Vector512<T> v1, bool overwrite) where T : unmanaged, INumber<T>
+    {
+        ref T row = ref Unsafe.Add(ref c, offset);
+        if (!overwrite)
+        {
+            v0 += Vector512.LoadUnsafe(ref row);
+            v1 += Vector512.LoadUnsafe(ref row, (nuint)vc);
+        }
+        v0.StoreUnsafe(ref row);
+        v1.StoreUnsafe(ref row, (nuint)vc);
+    }
+
+    // Portable 4 × (2 × Vector<T>) register tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelPortable<T>(int kc, ref T a, ref T b, ref T c, int ldc, bool overwrite) where T : unmanaged, INumber<T>
     {
         int vc = Vector<T>.Count;
         Vector<T> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -270,7 +398,7 @@ public static class Gemm
         {
             var b0 = Vector.LoadUnsafe(ref b, (nuint)(p * 2 * vc));
             var b1 = Vector.LoadUnsafe(ref b, (nuint)(p * 2 * vc + vc));
-            ref T ap = ref Unsafe.Add(ref a, p * MR);
+            ref T ap = ref Unsafe.Add(ref a, p * 4);
             var a0 = new Vector<T>(ap);
             c00 += a0 * b0; c01 += a0 * b1;
             var a1 = new Vector<T>(Unsafe.Add(ref ap, 1));
@@ -303,7 +431,7 @@ public static class Gemm
     private sealed class GemmScratch<T> where T : unmanaged
     {
         [ThreadStatic] private static GemmScratch<T>? t_current;
-        public readonly T[] PackA = new T[MC * KC];
+        public readonly T[] PackA = new T[MC * 1024];
         public readonly T[] PackB;
         public readonly T[] Tile;
         private GemmScratch(int nr) { PackB = new T[(NC + nr) * KC]; Tile = new T[MR * nr]; }

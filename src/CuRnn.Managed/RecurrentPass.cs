@@ -60,11 +60,11 @@ public static class RecurrentPass
             {
                 Span<T> ghStep = gh[..(bs * g)];
                 FillBias(ghStep, g, p.Bhh, default);
-                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, hout, hState, hout, p.Whh, hout, ghStep, g, accumulate: true);
+                RecurrentProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, ghStep);
             }
             else
             {
-                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, hout, hState, hout, p.Whh, hout, gates, g, accumulate: true);
+                RecurrentProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gates);
             }
 
             for (int b = 0; b < bs; b++)
@@ -217,12 +217,12 @@ public static class RecurrentPass
             Span<T> dhNext = p.DH[..(bs * hout)];
             if (gru)
             {
-                Gemm.Multiply(Transpose.No, Transpose.No, bs, hout, g, p.DGh.Slice(o * g, bs * g), g, p.Whh, hout, dhPrev, hout, accumulate: true);
+                RecurrentGradient(p.DGh.Slice(o * g, bs * g), bs, g, hout, p.Whh, p.WhhPacked, dhPrev, accumulate: true);
                 dhPrev[..(bs * hout)].CopyTo(dhNext);
             }
             else
             {
-                Gemm.Multiply(Transpose.No, Transpose.No, bs, hout, g, dG, g, p.Whh, hout, dhNext, hout, accumulate: false);
+                RecurrentGradient(dG, bs, g, hout, p.Whh, p.WhhPacked, dhNext, accumulate: false);
             }
         }
 
@@ -257,5 +257,21 @@ public static class RecurrentPass
         else if (b.IsEmpty) a.CopyTo(first);
         else TensorPrimitives.Add(a, b, first);
         for (int r = 1; r < rows; r++) first.CopyTo(dst.Slice(r * width, width));
+    }
+
+    // gates[bs, g] += h[bs, hout] · W_hhᵀ, with W_hhᵀ pre-packed when the engine has it.
+    private static void RecurrentProduct<T>(ReadOnlySpan<T> h, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packedT, Span<T> gates)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (packedT is not null) Gemm.Multiply(Transpose.No, bs, h, hout, packedT, gates, g, accumulate: true);
+        else Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, hout, h, hout, whh, hout, gates, g, accumulate: true);
+    }
+
+    // dh[bs, hout] (+)= dG[bs, g] · W_hh, with W_hh pre-packed when the engine has it.
+    private static void RecurrentGradient<T>(ReadOnlySpan<T> dG, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packed, Span<T> dh, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (packed is not null) Gemm.Multiply(Transpose.No, bs, dG, g, packed, dh, hout, accumulate);
+        else Gemm.Multiply(Transpose.No, Transpose.No, bs, hout, g, dG, g, whh, hout, dh, hout, accumulate);
     }
 }

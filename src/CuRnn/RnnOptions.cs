@@ -35,6 +35,8 @@ public sealed record RnnOptions
     /// activations in host memory anyway.
     /// </summary>
     public bool SwapActivations { get; init; }
+    /// <summary>Threads the managed engine's products may use: 0 (default) all it has (two), 1 the calling thread only.</summary>
+    public int MaxThreads { get; init; }
     /// <summary>The CUDA device the cuDNN engine runs on.</summary>
     public int DeviceOrdinal { get; init; }
 
@@ -63,6 +65,7 @@ public sealed record RnnOptions
         if (!Enum.IsDefined(Backend)) ThrowHelper.OutOfRange(nameof(Backend), "Auto, Managed or Cudnn", Backend);
         if (!Enum.IsDefined(Mode)) ThrowHelper.OutOfRange(nameof(Mode), "Dynamic or Static", Mode);
         if (!Enum.IsDefined(Precision)) ThrowHelper.OutOfRange(nameof(Precision), "Strict, TensorFloat32 or Half", Precision);
+        if (MaxThreads < 0) ThrowHelper.OutOfRange(nameof(MaxThreads), ">= 0", MaxThreads);
         if (DeviceOrdinal < 0) ThrowHelper.OutOfRange(nameof(DeviceOrdinal), ">= 0", DeviceOrdinal);
     }
 }

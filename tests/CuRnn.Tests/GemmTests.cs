@@ -37,4 +37,37 @@ public sealed class GemmTests
                     Assert.That(TestData.RelativeError<float>(c, expected), Is.LessThan(1e-5), $"{ta} {tb} accumulate={accumulate}");
                 }
     }
+
+    [TestCase(8, 64, 16)]
+    [TestCase(32, 2048, 512)]
+    [TestCase(13, 530, 300)]
+    [TestCase(300, 40, 700)]
+    public void Packed_operand_matches_a_naive_product(int m, int n, int k)
+    {
+        var r = TestData.NewRandom();
+        foreach (var tb in Enum.GetValues<Transpose>())
+            foreach (bool accumulate in new[] { false, true })
+            foreach (int threads in new[] { 1, 2 })
+            {
+                int ldb = (tb == Transpose.No ? n : k) + 1, ldc = n + 2;
+                var a = TestData.Uniform<float>(r, (long)m * k);
+                var b = TestData.Uniform<float>(r, (tb == Transpose.No ? k : n) * (long)ldb);
+                var c = TestData.Uniform<float>(r, (long)m * ldc);
+                var expected = new double[c.Length];
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < ldc; j++)
+                    {
+                        if (j >= n) { expected[i * ldc + j] = c[i * ldc + j]; continue; }
+                        double s = accumulate ? c[i * ldc + j] : 0;
+                        for (int p = 0; p < k; p++) s += (double)a[i * k + p] * (tb == Transpose.No ? b[p * ldb + j] : b[j * ldb + p]);
+                        expected[i * ldc + j] = s;
+                    }
+                var packed = new PackedMatrix<float>(k, n);
+                packed.Pack(tb, b, ldb);
+                int old = Gemm.SetThreadLimit(threads);
+                try { Gemm.Multiply(Transpose.No, m, a, k, packed, c, ldc, accumulate); }
+                finally { Gemm.SetThreadLimit(old); }
+                Assert.That(TestData.RelativeError<float>(c, expected), Is.LessThan(1e-5), $"{tb} accumulate={accumulate} threads={threads}");
+            }
+    }
 }

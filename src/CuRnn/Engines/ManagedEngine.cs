@@ -18,6 +18,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
     private readonly DropoutSource _dropout;
     private readonly CellFunction _cell;
     private readonly PooledBuffers<T> _callScratch = new();
+    private readonly PackedRecurrentWeights<T> _packed;
     private readonly int _h, _hout, _g, _d, _l;
 
     public ManagedEngine(RnnOptions options, ParameterLayout layout, T[] parameters, DropoutSource dropout)
@@ -32,6 +33,15 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         };
         _h = options.HiddenSize; _hout = options.OutputSize; _g = options.Cell.GateCount() * _h;
         _d = options.Directions; _l = options.NumLayers;
+        _packed = new PackedRecurrentWeights<T>(options, layout);
+    }
+
+    /// <summary>Enters a call: the thread limit for its products, and the packed weights brought up to date.</summary>
+    private int BeginCall()
+    {
+        int previous = Gemm.SetThreadLimit(_o.MaxThreads);
+        _packed.Refresh(_parameters);
+        return previous;
     }
 
     public override RnnBackend Kind => RnnBackend.Managed;
@@ -45,8 +55,9 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
 
     public override void Forward(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode)
     {
+        int threads = BeginCall();
         try { Run(batch, io, mode, tape: null); }
-        finally { ReleaseScratch(); }
+        finally { ReleaseScratch(); Gemm.SetThreadLimit(threads); }
     }
 
     private void ReleaseScratch()
@@ -58,9 +69,10 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
     public override EngineTape ForwardTraining(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode)
     {
         var tape = new ManagedTape(batch, _l, _d);
+        int threads = BeginCall();
         try { Run(batch, io, mode, tape); }
         catch { tape.Dispose(); throw; }
-        finally { ReleaseScratch(); }
+        finally { ReleaseScratch(); Gemm.SetThreadLimit(threads); }
         return tape;
     }
 
@@ -102,6 +114,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                     Cell = _cell, InputSize = InputSizeOf(layer), HiddenSize = _h, OutputSize = _hout,
                     Reverse = dir == 1, PerStepInputProjection = mode == ExecutionMode.Static,
                     X = x, Wih = W(layer, dir, RnnParameterKind.InputWeight), Whh = W(layer, dir, RnnParameterKind.RecurrentWeight),
+                    WhhPackedT = _packed.Transposed(layer, dir),
                     Bih = W(layer, dir, RnnParameterKind.InputBias), Bhh = W(layer, dir, RnnParameterKind.RecurrentBias),
                     Whr = W(layer, dir, RnnParameterKind.ProjectionWeight),
                     H = state, C = cell, Y = ySpan, YStride = yWidth, YColumn = dir * _hout,
@@ -138,6 +151,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         var tape = (ManagedTape)engineTape;
         var batch = tape.Batch;
         var temp = _callScratch;
+        int threads = BeginCall();
         try
         {
             var s = new StepSchedule(batch.StepBatchSizes, batch.StepOffsets);
@@ -178,6 +192,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                         Cell = _cell, InputSize = inSize, HiddenSize = _h, OutputSize = _hout, Reverse = dir == 1, HasBias = _o.Bias,
                         X = tape.Inputs[layer], Wih = W(layer, dir, RnnParameterKind.InputWeight),
                         Whh = W(layer, dir, RnnParameterKind.RecurrentWeight), Whr = W(layer, dir, RnnParameterKind.ProjectionWeight),
+                        WhhPacked = _packed.Plain(layer, dir),
                         DY = dy, DYStride = yWidth, DYColumn = dir * _hout, DH = dh, DC = dc,
                         Gates = saved.Gates, HPrev = saved.HPrev, CPrev = saved.CPrev, CNext = saved.CNext,
                         HRaw = saved.HRaw, GruHn = saved.GruHn,
@@ -202,7 +217,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                 else if (!io.DX.IsEmpty && !packedIo) SortedOrder.Scatter(batch, dx, io.DX, inSize);
             }
         }
-        finally { ReleaseScratch(); }
+        finally { ReleaseScratch(); Gemm.SetThreadLimit(threads); }
     }
 
     public override RnnMemoryPlan PlanMemory(SequenceBatch batch, bool training, ExecutionMode mode)

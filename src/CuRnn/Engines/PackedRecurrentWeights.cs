@@ -1,0 +1,54 @@
+using System.Numerics;
+using CuRnn.Managed;
+
+namespace CuRnn.Engines;
+
+/// <summary>
+/// The recurrent weights of every layer and direction packed once per weight version into the GEMM's panel layout:
+/// <c>W_hh</c>ᵀ for the forward step product, <c>W_hh</c> for the backward one. A call first compares the parameters
+/// with the snapshot taken at the last packing (one vectorised compare) and repacks only when they changed.
+/// </summary>
+internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ParameterLayout _layout;
+    private readonly PackedMatrix<T>[,] _transposed, _plain;
+    private readonly T[] _snapshot;
+    private bool _valid;
+
+    public PackedRecurrentWeights(RnnOptions o, ParameterLayout layout)
+    {
+        _layout = layout;
+        int g = o.Cell.GateCount() * o.HiddenSize, hout = o.OutputSize;
+        _transposed = new PackedMatrix<T>[o.NumLayers, o.Directions];
+        _plain = new PackedMatrix<T>[o.NumLayers, o.Directions];
+        for (int l = 0; l < o.NumLayers; l++)
+            for (int d = 0; d < o.Directions; d++)
+            {
+                _transposed[l, d] = new PackedMatrix<T>(hout, g);
+                _plain[l, d] = new PackedMatrix<T>(g, hout);
+            }
+        _snapshot = new T[layout.TotalLength];
+    }
+
+    /// <summary>Repacks when <paramref name="parameters"/> differ from the last packed version.</summary>
+    public void Refresh(ReadOnlySpan<T> parameters)
+    {
+        if (_valid && parameters.SequenceEqual(_snapshot)) return;
+        for (int l = 0; l < _transposed.GetLength(0); l++)
+            for (int d = 0; d < _transposed.GetLength(1); d++)
+            {
+                var info = _layout.Find(l, d, RnnParameterKind.RecurrentWeight)!;
+                var whh = parameters.Slice(info.Offset, info.Length);
+                _transposed[l, d].Pack(Transpose.Yes, whh, info.Columns);
+                _plain[l, d].Pack(Transpose.No, whh, info.Columns);
+            }
+        parameters.CopyTo(_snapshot);
+        _valid = true;
+    }
+
+    /// <summary><c>W_hh</c>ᵀ [Hout, G*H] of a layer and direction.</summary>
+    public PackedMatrix<T> Transposed(int layer, int direction) => _transposed[layer, direction];
+
+    /// <summary><c>W_hh</c> [G*H, Hout] of a layer and direction.</summary>
+    public PackedMatrix<T> Plain(int layer, int direction) => _plain[layer, direction];
+}
