@@ -23,16 +23,7 @@ public sealed class GemmTests
                     var a = TestData.Uniform<float>(r, (ta == Transpose.No ? m : k) * (long)lda);
                     var b = TestData.Uniform<float>(r, (tb == Transpose.No ? k : n) * (long)ldb);
                     var c = TestData.Uniform<float>(r, (long)m * ldc);
-                    var expected = new double[c.Length];
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < ldc; j++)
-                        {
-                            if (j >= n) { expected[i * ldc + j] = c[i * ldc + j]; continue; }
-                            double s = accumulate ? c[i * ldc + j] : 0;
-                            for (int p = 0; p < k; p++)
-                                s += (double)(ta == Transpose.No ? a[i * lda + p] : a[p * lda + i]) * (tb == Transpose.No ? b[p * ldb + j] : b[j * ldb + p]);
-                            expected[i * ldc + j] = s;
-                        }
+                    var expected = Naive(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
                     Gemm.Multiply<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
                     Assert.That(TestData.RelativeError<float>(c, expected), Is.LessThan(1e-5), $"{ta} {tb} accumulate={accumulate}");
                 }
@@ -53,15 +44,7 @@ public sealed class GemmTests
                 var a = TestData.Uniform<float>(r, (long)m * k);
                 var b = TestData.Uniform<float>(r, (tb == Transpose.No ? k : n) * (long)ldb);
                 var c = TestData.Uniform<float>(r, (long)m * ldc);
-                var expected = new double[c.Length];
-                for (int i = 0; i < m; i++)
-                    for (int j = 0; j < ldc; j++)
-                    {
-                        if (j >= n) { expected[i * ldc + j] = c[i * ldc + j]; continue; }
-                        double s = accumulate ? c[i * ldc + j] : 0;
-                        for (int p = 0; p < k; p++) s += (double)a[i * k + p] * (tb == Transpose.No ? b[p * ldb + j] : b[j * ldb + p]);
-                        expected[i * ldc + j] = s;
-                    }
+                var expected = Naive(Transpose.No, tb, m, n, k, a, k, b, ldb, c, ldc, accumulate);
                 var packed = new PackedMatrix<float>(k, n);
                 packed.Pack(tb, b, ldb);
                 int old = Gemm.SetThreadLimit(threads);
@@ -69,5 +52,21 @@ public sealed class GemmTests
                 finally { Gemm.SetThreadLimit(old); }
                 Assert.That(TestData.RelativeError<float>(c, expected), Is.LessThan(1e-5), $"{tb} accumulate={accumulate} threads={threads}");
             }
+    }
+
+    // The plain triple loop in float64; columns of C past n keep their values.
+    private static double[] Naive(Transpose ta, Transpose tb, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float[] c, int ldc, bool accumulate)
+    {
+        var expected = new double[c.Length];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < ldc; j++)
+            {
+                if (j >= n) { expected[i * ldc + j] = c[i * ldc + j]; continue; }
+                double s = accumulate ? c[i * ldc + j] : 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)(ta == Transpose.No ? a[i * lda + p] : a[p * lda + i]) * (tb == Transpose.No ? b[p * ldb + j] : b[j * ldb + p]);
+                expected[i * ldc + j] = s;
+            }
+        return expected;
     }
 }
