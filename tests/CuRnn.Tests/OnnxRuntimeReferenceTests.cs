@@ -38,43 +38,7 @@ public sealed class OnnxRuntimeReferenceTests
         var hN = TestData.Poisoned<float>(h0.Length);
         rnn.Forward(batch, x, y, h0, c0, hN);
 
-        // ONNX block order in terms of PyTorch's gate blocks.
-        int[] blocks = cell switch { RnnCellKind.Lstm => [0, 3, 1, 2], RnnCellKind.Gru => [1, 0, 2], _ => [0] };
-        float[] Reorder(string name, int cols)
-        {
-            var src = rnn.Parameter(name);
-            var dst = new float[src.Length];
-            for (int k = 0; k < g; k++) src.Slice(blocks[k] * hidden * cols, hidden * cols).CopyTo(dst.AsSpan(k * hidden * cols));
-            return dst;
-        }
-        string[] suffix = bidirectional ? ["_l0", "_l0_reverse"] : ["_l0"];
-        var w = suffix.SelectMany(s => Reorder("weight_ih" + s, input)).ToArray();
-        var rw = suffix.SelectMany(s => Reorder("weight_hh" + s, hidden)).ToArray();
-        var bias = suffix.SelectMany(s => Reorder("bias_ih" + s, 1).Concat(Reorder("bias_hh" + s, 1))).ToArray();
-
-        var model = new OnnxModelWriter();
-        string op = cell switch { RnnCellKind.Lstm => "LSTM", RnnCellKind.Gru => "GRU", _ => "RNN" };
-        model.Initializer("W", [d, g * hidden, input], w);
-        model.Initializer("R", [d, g * hidden, hidden], rw);
-        model.Initializer("B", [d, 2 * g * hidden], bias);
-        model.Input("X", 1, steps, b, input);
-        model.Input("sequence_lens", 6, b);
-        model.Input("initial_h", 1, d, b, hidden);
-        var inputs = new List<string> { "X", "W", "R", "B", "sequence_lens", "initial_h" };
-        if (cell == RnnCellKind.Lstm) { model.Input("initial_c", 1, d, b, hidden); inputs.Add("initial_c"); }
-        model.Output("Y", 1, steps, d, b, hidden);
-        model.Output("Y_h", 1, d, b, hidden);
-        var attributes = new List<byte[]>
-        {
-            OnnxModelWriter.IntAttribute("hidden_size", hidden),
-            OnnxModelWriter.StringAttribute("direction", bidirectional ? "bidirectional" : "forward"),
-        };
-        if (cell == RnnCellKind.Gru) attributes.Add(OnnxModelWriter.IntAttribute("linear_before_reset", 1));
-        if (cell is RnnCellKind.RnnTanh or RnnCellKind.RnnRelu)
-            attributes.Add(OnnxModelWriter.StringsAttribute("activations", Enumerable.Repeat(cell == RnnCellKind.RnnRelu ? "Relu" : "Tanh", d).ToArray()));
-        model.Node(op, inputs.ToArray(), ["Y", "Y_h"], attributes.ToArray());
-
-        using var session = new InferenceSession(model.ToModel(14));
+        using var session = OnnxRnnModel.Create(rnn, steps, b, initialStates: true);
         var feeds = new List<NamedOnnxValue>
         {
             NamedOnnxValue.CreateFromTensor("X", new DenseTensor<float>(x, [steps, b, input])),

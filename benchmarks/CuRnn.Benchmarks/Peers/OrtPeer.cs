@@ -15,34 +15,9 @@ internal sealed class OrtPeer : IDisposable
 
     public OrtPeer(SuiteShape s, Rnn<float> ours, float[] xSeqMajor, int threads)
     {
-        int d = s.Bidirectional ? 2 : 1, g = s.Cell.GateCount(), hidden = s.Hidden, input = s.Input, b = s.Batch;
-        int[] blocks = s.Cell switch { RnnCellKind.Lstm => [0, 3, 1, 2], RnnCellKind.Gru => [1, 0, 2], _ => [0] };
-        float[] Reorder(string name, int cols)
-        {
-            var src = ours.Parameter(name);
-            var dst = new float[src.Length];
-            for (int k = 0; k < g; k++) src.Slice(blocks[k] * hidden * cols, hidden * cols).CopyTo(dst.AsSpan(k * hidden * cols));
-            return dst;
-        }
-        string[] suffix = s.Bidirectional ? ["_l0", "_l0_reverse"] : ["_l0"];
-        var model = new OnnxModelWriter();
-        model.Initializer("W", [d, g * hidden, input], suffix.SelectMany(x => Reorder("weight_ih" + x, input)).ToArray());
-        model.Initializer("R", [d, g * hidden, hidden], suffix.SelectMany(x => Reorder("weight_hh" + x, hidden)).ToArray());
-        model.Initializer("B", [d, 2 * g * hidden], suffix.SelectMany(x => Reorder("bias_ih" + x, 1).Concat(Reorder("bias_hh" + x, 1))).ToArray());
-        model.Input("X", 1, s.Steps, b, input);
-        model.Input("sequence_lens", 6, b);
-        model.Output("Y", 1, s.Steps, d, b, hidden);
-        var attributes = new List<byte[]>
-        {
-            OnnxModelWriter.IntAttribute("hidden_size", hidden),
-            OnnxModelWriter.StringAttribute("direction", s.Bidirectional ? "bidirectional" : "forward"),
-        };
-        if (s.Cell == RnnCellKind.Gru) attributes.Add(OnnxModelWriter.IntAttribute("linear_before_reset", 1));
-        if (s.Cell is RnnCellKind.RnnTanh or RnnCellKind.RnnRelu)
-            attributes.Add(OnnxModelWriter.StringsAttribute("activations", Enumerable.Repeat(s.Cell == RnnCellKind.RnnRelu ? "Relu" : "Tanh", d).ToArray()));
-        model.Node(s.Cell switch { RnnCellKind.Lstm => "LSTM", RnnCellKind.Gru => "GRU", _ => "RNN" }, ["X", "W", "R", "B", "sequence_lens"], ["Y"], attributes.ToArray());
+        int b = s.Batch, input = s.Input;
         var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL };
-        _session = new InferenceSession(model.ToModel(14), options);
+        _session = OnnxRnnModel.Create(ours, s.Steps, b, initialStates: false, options);
         _feeds =
         [
             NamedOnnxValue.CreateFromTensor("X", new DenseTensor<float>(xSeqMajor, [s.Steps, b, input])),
