@@ -56,9 +56,9 @@ public static class GpuBenchmark
         };
         var r = new Random(1);
         var batch = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, shape.Steps, shape.Batch);
-        var x = Fill(r, batch.ElementCount(shape.Input));
+        var x = ParityRun.Uniform(r, batch.ElementCount(shape.Input));
         var y = new float[batch.ElementCount(options.OutputFeatures)];
-        var dy = Fill(r, y.Length);
+        var dy = ParityRun.Uniform(r, y.Length);
         var dx = new float[x.Length];
         bool longShape = shape.Steps > 500;
         foreach (var mode in Enum.GetValues<ExecutionMode>())
@@ -89,8 +89,8 @@ public static class GpuBenchmark
         using var dy = device.Allocate(yn * 4);
         using var dx = device.Allocate(xn * 4);
         using var g = device.Allocate((long)rnn.ParameterCount * 4);
-        Upload(x, Fill(r, xn));
-        Upload(dy, Fill(r, yn));
+        Upload(x, ParityRun.Uniform(r, xn));
+        Upload(dy, ParityRun.Uniform(r, yn));
         var fwd = new DeviceForwardTensors(x.Pointer, y.Pointer);
         yield return Measure(shape, "forward device Dynamic", false, rnn, repetitions, () =>
         {
@@ -124,12 +124,5 @@ public static class GpuBenchmark
     {
         fixed (float* p = src) CudaCopy.HostToDevice(dst.Pointer, (nint)p, dst.Bytes, 0);
         CudaApi.Check(CudaApi.cuCtxSynchronize(), "cuCtxSynchronize");
-    }
-
-    private static float[] Fill(Random r, long n)
-    {
-        var a = new float[n];
-        for (long i = 0; i < n; i++) a[i] = (float)(2 * r.NextDouble() - 1);
-        return a;
     }
 }

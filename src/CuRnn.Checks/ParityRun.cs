@@ -180,7 +180,7 @@ public static class ParityRun
             }
     }
 
-    private static float[] Uniform(Random r, long n)
+    internal static float[] Uniform(Random r, long n)
     {
         var a = new float[n];
         for (long i = 0; i < n; i++) a[i] = (float)(2 * r.NextDouble() - 1);

@@ -41,8 +41,6 @@ public static partial class Gemm
     /// <summary>Columns of one packed panel of B for <typeparamref name="T"/>.</summary>
     public static int PanelWidth<T>() where T : unmanaged => Uses512BitKernel ? 2 * Vector512<T>.Count : 2 * Vector<T>.Count;
 
-    private static int NR<T>() where T : unmanaged => PanelWidth<T>();
-
     /// <summary>
     /// Threads a product may use on the calling thread: 1 keeps it on the caller, 2 (default) lets large products
     /// share the persistent worker. Set by the engine for the duration of a call.
@@ -107,7 +105,7 @@ public static partial class Gemm
             return;
         }
         long work = (long)m * n * k;
-        int nr = NR<T>();
+        int nr = PanelWidth<T>();
         fixed (T* pa = a, pc = c)
         {
             var job = new Job<T>(transA, m, k, pa, a.Length, lda, b, pc, c.Length, ldc, accumulate);
@@ -214,7 +212,7 @@ public static partial class Gemm
     // packed B's blocks line up with the loop's.
     private static void Blocked<T>(in Job<T> job, int from, int to) where T : unmanaged, INumber<T>
     {
-        int nr = NR<T>(), mr = MR, m = job.M, k = job.K, ldc = job.Ldc;
+        int nr = PanelWidth<T>(), mr = MR, m = job.M, k = job.K, ldc = job.Ldc;
         var scratch = GemmScratch<T>.Get(nr);
         Span<T> packA = scratch.PackA, packBScratch = scratch.PackB, tile = scratch.Tile;
         ReadOnlySpan<T> a = job.ASpan;

@@ -47,12 +47,12 @@ public static unsafe class GpuProbe
             NativeLibrary.TryGetExport(cuda, "cuDeviceGetCount", out nint getCount))
         {
             int status = ((delegate* unmanaged<uint, int>)init)(0);
-            trace.Add($"cuInit(0) = {CudaStatusName(status)}");
+            trace.Add($"cuInit(0) = {NativeStatus.CudaName(status)}");
             if (status == 0)
             {
                 ((delegate* unmanaged<int*, int>)getVersion)(&driverVersion);
                 int countStatus = ((delegate* unmanaged<int*, int>)getCount)(&devices);
-                trace.Add($"CUDA driver {driverVersion / 1000}.{driverVersion % 1000 / 10}; cuDeviceGetCount = {CudaStatusName(countStatus)}, {devices} device(s)");
+                trace.Add($"CUDA driver {driverVersion / 1000}.{driverVersion % 1000 / 10}; cuDeviceGetCount = {NativeStatus.CudaName(countStatus)}, {devices} device(s)");
             }
         }
         else trace.Add("CUDA driver library lacks cuInit/cuDriverGetVersion/cuDeviceGetCount.");
@@ -86,7 +86,4 @@ public static unsafe class GpuProbe
         }
         return new GpuProbeReport(true, driverVersion, devices, version, path, trace, subLibraries);
     }
-
-    /// <summary>The CUDA driver's name of a status code (the common ones; others as a number).</summary>
-    public static string CudaStatusName(int status) => NativeStatus.CudaName(status);
 }

@@ -25,12 +25,10 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Lib)] internal static partial int cuDeviceGetCount(out int count);
     [LibraryImport(Lib)] internal static partial int cuDeviceGet(out int device, int ordinal);
     [LibraryImport(Lib)] internal static partial int cuDeviceGetName(byte* name, int length, int device);
-    [LibraryImport(Lib)] internal static partial int cuDeviceTotalMem_v2(out nuint bytes, int device);
     [LibraryImport(Lib)] internal static partial int cuDeviceGetAttribute(out int value, int attribute, int device);
     [LibraryImport(Lib)] internal static partial int cuDevicePrimaryCtxRetain(out nint context, int device);
     [LibraryImport(Lib)] internal static partial int cuDevicePrimaryCtxRelease_v2(int device);
     [LibraryImport(Lib)] internal static partial int cuCtxSetCurrent(nint context);
-    [LibraryImport(Lib)] internal static partial int cuCtxGetCurrent(out nint context);
     [LibraryImport(Lib)] internal static partial int cuCtxSynchronize();
     [LibraryImport(Lib)] internal static partial int cuMemGetInfo_v2(out nuint free, out nuint total);
     [LibraryImport(Lib)] internal static partial int cuMemAlloc_v2(out ulong pointer, nuint bytes);
@@ -48,8 +46,6 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Lib)] internal static partial int cuStreamWaitEvent(nint stream, nint evt, uint flags);
     [LibraryImport(Lib)] internal static partial int cuEventCreate(out nint evt, uint flags);
     [LibraryImport(Lib)] internal static partial int cuEventRecord(nint evt, nint stream);
-    [LibraryImport(Lib)] internal static partial int cuEventSynchronize(nint evt);
-    [LibraryImport(Lib)] internal static partial int cuEventElapsedTime(out float milliseconds, nint start, nint end);
     [LibraryImport(Lib)] internal static partial int cuEventDestroy_v2(nint evt);
     [LibraryImport(Lib)] internal static partial int cuGetErrorString(int status, out nint text);
 

@@ -46,11 +46,4 @@ internal static unsafe class CudaCopy
     public static void Wait(nint stream, CudaEventHandle evt) => CudaApi.Check(CudaApi.cuStreamWaitEvent(stream, evt.Value, 0), "cuStreamWaitEvent");
 
     public static void Synchronize(nint stream) => CudaApi.Check(CudaApi.cuStreamSynchronize(stream), "cuStreamSynchronize");
-
-    public static float ElapsedMilliseconds(CudaEventHandle start, CudaEventHandle end)
-    {
-        CudaApi.Check(CudaApi.cuEventSynchronize(end.Value), "cuEventSynchronize");
-        CudaApi.Check(CudaApi.cuEventElapsedTime(out float ms, start.Value, end.Value), "cuEventElapsedTime");
-        return ms;
-    }
 }

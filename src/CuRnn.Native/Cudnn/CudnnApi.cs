@@ -15,7 +15,6 @@ internal static unsafe partial class CudnnApi
 
     // Version and handle (cudnn_graph.h)
     [LibraryImport(Lib)] internal static partial nuint cudnnGetVersion();
-    [LibraryImport(Lib)] internal static partial nuint cudnnGetCudartVersion();
     [LibraryImport(Lib)] internal static partial nint cudnnGetErrorString(int status);
     [LibraryImport(Lib)] internal static partial void cudnnGetLastErrorString(byte* message, nuint maxSize);
     [LibraryImport(Lib)] internal static partial int cudnnGraphVersionCheck();

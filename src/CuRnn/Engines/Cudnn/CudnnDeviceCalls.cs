@@ -28,13 +28,12 @@ internal sealed partial class CudnnEngine<T>
     }
 
     /// <summary>How cuDNN sees a batch given by device pointers.</summary>
-    private sealed class DeviceShape : IDisposable
+    private sealed class DeviceShape
     {
         public required RnnDataPlan Plan;
         public required RnnDescriptorHandle Rnn;
         public required int Batch;          // B seen by cuDNN (B' for packed, B for padded)
         public required int[] ZeroRows;     // padded: caller rows of length 0 (run at length 1)
-        public void Dispose() => Plan.Dispose();
     }
 
     private DeviceShape DeviceShapeOf(SequenceBatch batch)
@@ -92,9 +91,9 @@ internal sealed partial class CudnnEngine<T>
                 plan.H.Value, hx, hy, plan.CValue, cx, cy, (nuint)_dynamic.WeightBytes, _dynamic.Weights.Pointer,
                 (nuint)Math.Max(plan.TrainingWorkspaceBytes, plan.InferenceWorkspaceBytes), ws,
                 (nuint)(tape.Reserve?.Bytes ?? 0), tape.Reserve?.Pointer ?? 0), "cudnnRNNForward");
-            MaskPadding(batch, shape.ZeroRows, io.Y, _o.OutputFeatures);
-            StatesOut(shape, batch, io.HN, io.H0, hy, _o.OutputSize);
-            StatesOut(shape, batch, io.CN, io.C0, cy, _o.HiddenSize);
+            MaskPadding(batch, io.Y, _o.OutputFeatures);
+            StatesOut(batch, shape.Batch, shape.ZeroRows, io.HN, io.H0, hy, _o.OutputSize);
+            StatesOut(batch, shape.Batch, shape.ZeroRows, io.CN, io.C0, cy, _o.HiddenSize);
             tape.X = x; tape.Y = io.Y; tape.Hx = hx; tape.Cx = cx;
             if (!training) { CudaCopy.Synchronize(_rt.CurrentStream); tape.Dispose(); return null; }
             return tape;
@@ -131,7 +130,7 @@ internal sealed partial class CudnnEngine<T>
                 if (dhy != 0) { dhy = Copy(local, io.DHN, lb * _o.OutputSize * E); ZeroStateRows(dhy, tape.ZeroRows, b, _o.OutputSize); }
                 if (dcy != 0) { dcy = Copy(local, io.DCN, lb * _o.HiddenSize * E); ZeroStateRows(dcy, tape.ZeroRows, b, _o.HiddenSize); }
             }
-            var packedStates = tape.CudnnBatch < b && tape.ZeroRows.Length == 0;   // packed with length-0 rows left out
+            bool packedStates = tape.CudnnBatch < b;   // a packed batch whose length-0 rows were left out
             nint dhyIn = packedStates ? Gather(local, dhy, b, tape.CudnnBatch, _o.OutputSize) : dhy;
             nint dcyIn = packedStates ? Gather(local, dcy, b, tape.CudnnBatch, _o.HiddenSize) : dcy;
             nint dhx = io.DH0 == 0 ? 0 : packedStates ? Alloc(local, (long)Slabs * tape.CudnnBatch * _o.OutputSize) : io.DH0;
@@ -142,9 +141,9 @@ internal sealed partial class CudnnEngine<T>
                 plan.H.Value, tape.Hx, dhyIn, dhx, plan.CValue, tape.Cx, dcyIn, dcx, (nuint)_dynamic.WeightBytes, _dynamic.Weights.Pointer,
                 (nuint)plan.TrainingWorkspaceBytes, ws, (nuint)tape.Reserve!.Bytes, tape.Reserve.Pointer), "cudnnRNNBackwardData_v8");
             if (io.Gradients != 0) WeightGradientsOnDevice(tape, io, ws, local);
-            if (io.DX != 0) MaskPadding(batch, tape.ZeroRows, io.DX, _o.InputSize);
-            StatesOut(tape, batch, io.DH0, io.DHN, dhx, _o.OutputSize, packedStates);
-            StatesOut(tape, batch, io.DC0, io.DCN, dcx, _o.HiddenSize, packedStates);
+            if (io.DX != 0) MaskPadding(batch, io.DX, _o.InputSize);
+            StatesOut(batch, tape.CudnnBatch, tape.ZeroRows, io.DH0, io.DHN, dhx, _o.OutputSize);
+            StatesOut(batch, tape.CudnnBatch, tape.ZeroRows, io.DC0, io.DCN, dcx, _o.HiddenSize);
             CudaCopy.Synchronize(_rt.CurrentStream);
         }
         finally { foreach (var buffer in local) buffer.Dispose(); }
@@ -215,25 +214,19 @@ internal sealed partial class CudnnEngine<T>
         return (hx, hy, cx, cy);
     }
 
-    /// <summary>Final states into the caller's [slabs, B, w]; length-0 rows take their initial state (or zero).</summary>
-    private void StatesOut(DeviceShape shape, SequenceBatch batch, nint dst, nint initial, nint produced, int width)
+    /// <summary>
+    /// cuDNN's states [slabs, B_cudnn, w] into the caller's [slabs, B, w]. Packed batches left their length-0 rows out
+    /// (rows B_cudnn..B); padded ones ran them as stand-ins. Either way those rows take <paramref name="passThrough"/>
+    /// (h0 for hN, dhN for dh0; zero when absent), as the contract says.
+    /// </summary>
+    private void StatesOut(SequenceBatch batch, int cudnnBatch, int[] zeroRows, nint dst, nint passThrough, nint produced, int width)
     {
         if (dst == 0) return;
         int b = batch.BatchSize;
-        if (shape.Batch < b)   // packed: rows B'..B are length 0
-            CudaCopy.DeviceToDevice2D(dst, b * width * E, produced, shape.Batch * width * E, shape.Batch * width * E, Slabs, _rt.CurrentStream);
-        var rows = shape.Batch < b ? Enumerable.Range(shape.Batch, b - shape.Batch).ToArray() : shape.ZeroRows;
-        RestoreRows(dst, initial, rows, b, width);
-    }
-
-    private void StatesOut(CudnnDeviceTape<T> tape, SequenceBatch batch, nint dst, nint passThrough, nint produced, int width, bool packedStates)
-    {
-        if (dst == 0) return;
-        int b = batch.BatchSize;
-        if (packedStates)
-            CudaCopy.DeviceToDevice2D(dst, b * width * E, produced, tape.CudnnBatch * width * E, tape.CudnnBatch * width * E, Slabs, _rt.CurrentStream);
-        var rows = packedStates ? Enumerable.Range(tape.CudnnBatch, b - tape.CudnnBatch).ToArray() : tape.ZeroRows;
-        RestoreRows(dst, passThrough, rows, b, width);
+        bool leftOut = cudnnBatch < b;
+        if (leftOut)
+            CudaCopy.DeviceToDevice2D(dst, b * width * E, produced, cudnnBatch * width * E, cudnnBatch * width * E, Slabs, _rt.CurrentStream);
+        RestoreRows(dst, passThrough, leftOut ? Enumerable.Range(cudnnBatch, b - cudnnBatch).ToArray() : zeroRows, b, width);
     }
 
     private void RestoreRows(nint dst, nint source, int[] rows, int batch, int width)
@@ -247,8 +240,11 @@ internal sealed partial class CudnnEngine<T>
             }
     }
 
-    /// <summary>Zeroes every padded position of a padded tensor (cuDNN leaves them undefined) and the length-0 rows' stand-in step.</summary>
-    private void MaskPadding(SequenceBatch batch, int[] zeroRows, nint tensor, int features)
+    /// <summary>
+    /// Zeroes every padded position of a padded tensor (cuDNN leaves them undefined); a length-0 row's t = 0 position,
+    /// where its stand-in step wrote, is padding too.
+    /// </summary>
+    private void MaskPadding(SequenceBatch batch, nint tensor, int features)
     {
         if (batch.Layout == SequenceLayout.Packed) return;
         long row = features * E;
@@ -262,7 +258,6 @@ internal sealed partial class CudnnEngine<T>
             else
                 for (int t = len; t < batch.MaxLength; t++) CudaCopy.Zero(tensor + (nint)(batch.RowOffset(t, b, 0, features) * E), row, _rt.CurrentStream);
         }
-        _ = zeroRows;   // their t = 0 position is padding too (length 0), zeroed above
     }
 }
 

@@ -181,10 +181,6 @@ internal sealed unsafe class CudnnNetwork<T> : IDisposable where T : unmanaged
                 (long)s.Length * _rt.ElementBytes, _rt.CurrentStream);
     }
 
-    /// <summary>Elements of the flat parameter buffer this network covers: [start, start + length).</summary>
-    public (int Start, int Length) FlatRange => _segments.Length == 0 ? (0, 0)
-        : (_segments[0].FlatOffset, _segments[^1].FlatOffset + _segments[^1].Length - _segments[0].FlatOffset);
-
     /// <summary>The largest block (scratch length for <see cref="DownloadGradients"/>).</summary>
     public int LargestBlock => _segments.Length == 0 ? 0 : _segments.Max(s => s.Length);
 
