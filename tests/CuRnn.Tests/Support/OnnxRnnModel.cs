@@ -1,31 +1,23 @@
+using CuRnn.Weights;
 using Microsoft.ML.OnnxRuntime;
 
 namespace CuRnn.Tests.Support;
 
 /// <summary>
-/// A one-node ONNX model of a CuRnn layer's first layer: its weights reordered into ONNX's gate blocks (LSTM i,o,f,c;
-/// GRU z,r,h with <c>linear_before_reset=1</c>; RNN), inputs X [T, B, I] and sequence_lens, optionally initial states,
+/// A one-node ONNX model of one layer of a CuRnn RNN, its weights from the library's converter
+/// (<see cref="OnnxRnnWeights"/>: ONNX gate blocks LSTM i,o,f,c; GRU z,r,h with <c>linear_before_reset=1</c>), inputs X [T, B, I] and sequence_lens, optionally initial states,
 /// output Y [T, D, B, H] (and Y_h). Shared by the ONNX Runtime reference tests and the benchmark peer.
 /// </summary>
 internal static class OnnxRnnModel
 {
-    public static InferenceSession Create(Rnn<float> rnn, int steps, int batch, bool initialStates, SessionOptions? options = null)
+    public static InferenceSession Create(Rnn<float> rnn, int steps, int batch, bool initialStates, SessionOptions? options = null, int layer = 0)
     {
-        var o = rnn.Options;
-        int d = o.Directions, g = o.Cell.GateCount(), hidden = o.HiddenSize, input = o.InputSize;
-        int[] blocks = o.Cell switch { RnnCellKind.Lstm => [0, 3, 1, 2], RnnCellKind.Gru => [1, 0, 2], _ => [0] };
-        float[] Reorder(string name, int cols)
-        {
-            var src = rnn.Parameter(name);
-            var dst = new float[src.Length];
-            for (int k = 0; k < g; k++) src.Slice(blocks[k] * hidden * cols, hidden * cols).CopyTo(dst.AsSpan(k * hidden * cols));
-            return dst;
-        }
-        string[] suffix = o.Bidirectional ? ["_l0", "_l0_reverse"] : ["_l0"];
+        var node = OnnxRnnWeights.Export(rnn, layer);
+        int d = node.Directions, hidden = node.HiddenSize, input = node.InputSize;
         var model = new OnnxModelWriter();
-        model.Initializer("W", [d, g * hidden, input], suffix.SelectMany(s => Reorder("weight_ih" + s, input)).ToArray());
-        model.Initializer("R", [d, g * hidden, hidden], suffix.SelectMany(s => Reorder("weight_hh" + s, hidden)).ToArray());
-        model.Initializer("B", [d, 2 * g * hidden], suffix.SelectMany(s => Reorder("bias_ih" + s, 1).Concat(Reorder("bias_hh" + s, 1))).ToArray());
+        model.Initializer("W", Dims(node.WShape), node.W);
+        model.Initializer("R", Dims(node.RShape), node.R);
+        model.Initializer("B", Dims(node.BShape), node.B ?? new float[node.BShape[0] * node.BShape[1]]);
         model.Input("X", 1, steps, batch, input);
         model.Input("sequence_lens", 6, batch);
         var inputs = new List<string> { "X", "W", "R", "B", "sequence_lens" };
@@ -35,19 +27,20 @@ internal static class OnnxRnnModel
         {
             model.Input("initial_h", 1, d, batch, hidden);
             inputs.Add("initial_h");
-            if (o.Cell == RnnCellKind.Lstm) { model.Input("initial_c", 1, d, batch, hidden); inputs.Add("initial_c"); }
+            if (node.Operator == "LSTM") { model.Input("initial_c", 1, d, batch, hidden); inputs.Add("initial_c"); }
             model.Output("Y_h", 1, d, batch, hidden);
             outputs.Add("Y_h");
         }
         var attributes = new List<byte[]>
         {
             OnnxModelWriter.IntAttribute("hidden_size", hidden),
-            OnnxModelWriter.StringAttribute("direction", o.Bidirectional ? "bidirectional" : "forward"),
+            OnnxModelWriter.StringAttribute("direction", node.Direction),
         };
-        if (o.Cell == RnnCellKind.Gru) attributes.Add(OnnxModelWriter.IntAttribute("linear_before_reset", 1));
-        if (o.Cell is RnnCellKind.RnnTanh or RnnCellKind.RnnRelu)
-            attributes.Add(OnnxModelWriter.StringsAttribute("activations", Enumerable.Repeat(o.Cell == RnnCellKind.RnnRelu ? "Relu" : "Tanh", d).ToArray()));
-        model.Node(o.Cell switch { RnnCellKind.Lstm => "LSTM", RnnCellKind.Gru => "GRU", _ => "RNN" }, inputs.ToArray(), outputs.ToArray(), attributes.ToArray());
+        if (node.Operator == "GRU") attributes.Add(OnnxModelWriter.IntAttribute("linear_before_reset", node.LinearBeforeReset));
+        if (node.Activations is { } activations) attributes.Add(OnnxModelWriter.StringsAttribute("activations", activations));
+        model.Node(node.Operator, inputs.ToArray(), outputs.ToArray(), attributes.ToArray());
         return options is null ? new InferenceSession(model.ToModel(14)) : new InferenceSession(model.ToModel(14), options);
     }
+
+    private static long[] Dims(int[] shape) => shape.Select(d => (long)d).ToArray();
 }
