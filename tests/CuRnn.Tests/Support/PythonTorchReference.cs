@@ -52,7 +52,7 @@ internal static class PythonTorchReference
         finally { Directory.Delete(dir, recursive: true); }
     }
 
-    private static (int Code, string Output) Exec(string file, string arguments)
+    internal static (int Code, string Output) Exec(string file, string arguments)
     {
         var psi = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment["OMP_NUM_THREADS"] = "1";
