@@ -26,6 +26,24 @@ public sealed record BenchShape(string Name, int Steps, int Batch, int Input, in
     /// <summary>2·T·B·(I+H)·G·H·L·D: the forward's multiply-adds counted twice.</summary>
     public double ForwardFlops => 2.0 * Steps * Batch * (Input + Hidden) * Cell.GateCount() * Hidden * Layers * (Bidirectional ? 2 : 1);
 
+    /// <summary>The layer's options on <paramref name="backend"/>.</summary>
+    public RnnOptions Options(RnnBackend backend) => new()
+    {
+        Cell = Cell, InputSize = Input, HiddenSize = Hidden, NumLayers = Layers, Bidirectional = Bidirectional, Backend = backend,
+    };
+
+    /// <summary>A full-length sequence-major batch with seeded x and dy, and y and dx buffers.</summary>
+    public (SequenceBatch Batch, float[] X, float[] Y, float[] Dy, float[] Dx) Data(Random r)
+    {
+        var batch = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, Steps, Batch);
+        var x = ParityRun.Uniform(r, batch.ElementCount(Input));
+        var dy = ParityRun.Uniform(r, batch.ElementCount(Hidden * (Bidirectional ? 2 : 1)));
+        return (batch, x, new float[dy.Length], dy, new float[x.Length]);
+    }
+
+    /// <summary>Achieved GFLOP/s of a call taking <paramref name="ms"/> (training steps count 3× the forward).</summary>
+    public double Gflops(string what, double ms) => ForwardFlops * (what.StartsWith("train", StringComparison.Ordinal) ? 3 : 1) / (ms * 1e6);
+
     /// <inheritdoc/>
     public override string ToString() => $"{Name}: {Cell} T={Steps} B={Batch} I={Input} H={Hidden} L={Layers}{(Bidirectional ? " bi" : "")}";
 }
@@ -40,7 +58,7 @@ public sealed record BenchShape(string Name, int Steps, int Batch, int Input, in
 public sealed record BenchRow(BenchShape Shape, string What, bool Swap, double MedianMs, long PeakDeviceBytes, long PeakDriverUsedBytes)
 {
     /// <summary>Achieved GFLOP/s (training steps count 3× the forward).</summary>
-    public double Gflops => Shape.ForwardFlops * (What.StartsWith("train", StringComparison.Ordinal) ? 3 : 1) / (MedianMs * 1e6);
+    public double Gflops => Shape.Gflops(What, MedianMs);
 }
 
 /// <summary>Latency and peak device memory of the cuDNN engine: host-span and device-pointer calls, both modes, swap on and off.</summary>
@@ -49,17 +67,9 @@ public static class GpuBenchmark
     /// <summary>Measures <paramref name="shape"/>; each row is the median of <paramref name="repetitions"/> calls after warm-up.</summary>
     public static IEnumerable<BenchRow> Run(BenchShape shape, int repetitions = 20)
     {
-        var options = new RnnOptions
-        {
-            Cell = shape.Cell, InputSize = shape.Input, HiddenSize = shape.Hidden, NumLayers = shape.Layers,
-            Bidirectional = shape.Bidirectional, Backend = RnnBackend.Cudnn,
-        };
+        var options = shape.Options(RnnBackend.Cudnn);
         var r = new Random(1);
-        var batch = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, shape.Steps, shape.Batch);
-        var x = ParityRun.Uniform(r, batch.ElementCount(shape.Input));
-        var y = new float[batch.ElementCount(options.OutputFeatures)];
-        var dy = ParityRun.Uniform(r, y.Length);
-        var dx = new float[x.Length];
+        var (batch, x, y, dy, dx) = shape.Data(r);
         bool longShape = shape.Steps > 500;
         foreach (var mode in Enum.GetValues<ExecutionMode>())
         foreach (bool swap in new[] { false, true })

@@ -14,7 +14,7 @@ status=0
 "$here/curnn" info --report "$out/info.md" || status=1
 "$here/curnn" check --report "$out/check.md" > "$out/check.log" 2>&1 || status=1
 tail -n 3 "$out/check.log"
-"$here/curnn" bench --report "$out/bench.md" > "$out/bench.log" 2>&1 || status=1
+"$here/curnn" bench --shape suite --engine cudnn --report "$out/bench.md" > "$out/bench.log" 2>&1 || status=1
 cat "$out/bench.md" 2>/dev/null || tail -n 20 "$out/bench.log"
 if command -v python3 >/dev/null; then python3 "$here/torch_anchor.py" > "$out/torch.md" 2>&1 || status=1; cat "$out/torch.md"; fi
 exit $status

@@ -1,4 +1,4 @@
-namespace CuRnn.Cli;
+namespace CuRnn.Cli.Training;
 
 /// <summary>Adam (Kingma &amp; Ba) over one flat parameter span.</summary>
 internal sealed class Adam(int count, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)

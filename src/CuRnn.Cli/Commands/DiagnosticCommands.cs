@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using CuRnn.Checks;
+using System.CommandLine;
+using CuRnn.Native;
+using Spectre.Console;
+
+namespace CuRnn.Cli.Commands;
+
+/// <summary><c>curnn info</c>, <c>curnn check</c> and <c>curnn bench</c>: what runs here, whether it is right, how fast it is.</summary>
+internal static class DiagnosticCommands
+{
+    public static Command Info(IAnsiConsole console)
+    {
+        var report = ReportOption();
+        var command = new Command("info", "The backend probe: CPU features and threads, CUDA driver, device, cuDNN, and which engine Auto picks.") { report };
+        command.SetAction(p => Emit(console, p.GetValue(report), Info));
+        return command;
+    }
+
+    public static Command Check(IAnsiConsole console)
+    {
+        var report = ReportOption();
+        var command = new Command("check", "Self-test: gradients against finite differences and static == dynamic on the managed engine; GPU vs managed parity where cuDNN runs. Exit 1 on any failure.") { report };
+        command.SetAction(p => Emit(console, p.GetValue(report), Check));
+        return command;
+    }
+
+    public static Command Bench(IAnsiConsole console)
+    {
+        var report = ReportOption();
+        var shape = new Option<string>("--shape") { Description = $"a named shape ({string.Join(", ", BenchShape.Suite.Select(s => s.Name))}) or 'suite' for all", DefaultValueFactory = _ => "A" };
+        shape.Validators.Add(r =>
+        {
+            string v = r.GetValueOrDefault<string>() ?? "";
+            if (v != "suite" && BenchShape.Suite.All(s => s.Name != v)) r.AddError($"--shape must be one of {string.Join(", ", BenchShape.Suite.Select(s => s.Name))} or suite; actual '{v}'");
+        });
+        var steps = new Option<int?>("--steps") { Description = "T: a shape of your own (with --batch, --input, --hidden)" };
+        var batch = new Option<int?>("--batch") { Description = "B" };
+        var input = new Option<int?>("--input") { Description = "I" };
+        var hidden = new Option<int?>("--hidden") { Description = "H" };
+        var layers = CliOptions.Positive("--layers", 1, "L", 64);
+        var cell = CliOptions.OneOf("--cell", "lstm", "recurrent cell", "lstm", "gru", "tanh", "relu");
+        var bidirectional = new Option<bool>("--bidirectional") { Description = "two directions" };
+        var engine = CliOptions.OneOf("--engine", "all", "engines to measure", "all", "managed", "cudnn");
+        var repetitions = CliOptions.Positive("--repetitions", 10, "timed calls per row (median reported)", 10_000);
+        foreach (var o in new[] { steps, batch, input, hidden })
+            o.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError($"{r.Option.Name} must be a positive integer; actual {r.GetValueOrDefault<int?>()}"); });
+        var command = new Command("bench", "Latency and peak memory of a shape on every available engine, static and dynamic, swap on and off where it applies.")
+        {
+            report, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions,
+        };
+        command.Validators.Add(r =>
+        {
+            int given = new[] { steps, batch, input, hidden }.Count(o => r.GetValue(o) is not null);
+            if (given is > 0 and < 4) r.AddError("a shape of your own needs all of --steps, --batch, --input and --hidden");
+        });
+        command.SetAction(p =>
+        {
+            List<BenchShape> shapes = p.GetValue(steps) is { } t
+                ? [new BenchShape("custom", t, p.GetValue(batch)!.Value, p.GetValue(input)!.Value, p.GetValue(hidden)!.Value, p.GetValue(layers),
+                    CliOptions.Cell(p.GetValue(cell)!), p.GetValue(bidirectional))]
+                : p.GetValue(shape) == "suite" ? [.. BenchShape.Suite] : [BenchShape.Suite.First(s => s.Name == p.GetValue(shape))];
+            string which = p.GetValue(engine)!;
+            return Emit(console, p.GetValue(report), o => RunBench(o, shapes, which, p.GetValue(repetitions)));
+        });
+        return command;
+    }
+
+    private static Option<FileInfo?> ReportOption() => new("--report") { Description = "also write the report (Markdown) to this file" };
+
+    // Runs a report writer, shows its text and optionally saves it; the report is Markdown so it reads well in both.
+    private static int Emit(IAnsiConsole console, FileInfo? report, Func<TextWriter, int> write)
+    {
+        var text = new StringWriter();
+        int code = write(text);
+        console.Profile.Out.Writer.Write(text.ToString());
+        if (report is not null) File.WriteAllText(report.FullName, text.ToString());
+        return code;
+    }
+
+    private static int Info(TextWriter o)
+    {
+        o.WriteLine($"# curnn info ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
+        o.WriteLine();
+        o.WriteLine($"- CPU: {Environment.ProcessorCount} threads; Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}; .NET {Environment.Version}");
+        var probe = GpuProbe.Report;
+        var selection = BackendSelection.Choose(RnnBackend.Auto);
+        o.WriteLine($"- Auto picks: {selection.Chosen} ({selection.Reason})");
+        if (probe.CudnnUsable)
+        {
+            using var rnn = new Rnn<float>(new RnnOptions { Cell = RnnCellKind.Lstm, InputSize = 1, HiddenSize = 1, Backend = RnnBackend.Auto });
+            o.WriteLine($"- Layer engine: {rnn.Backend} ({rnn.Selection.Reason})");
+            if (rnn.DeviceMemory is { } m) o.WriteLine($"- Device memory: {m.TotalBytes / (1 << 20)} MiB");
+            o.WriteLine($"- Device: {GpuInfo.DeviceName()}");
+        }
+        o.WriteLine();
+        o.WriteLine("Probe:");
+        foreach (string line in probe.Trace) o.WriteLine($"    {line}");
+        return 0;
+    }
+
+    private static int Check(TextWriter o)
+    {
+        o.WriteLine($"# curnn check ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
+        o.WriteLine();
+        int failed = 0, passed = 0;
+        o.WriteLine("| check | result | largest error | limit |");
+        o.WriteLine("|---|---|---:|---:|");
+        foreach (var (name, error) in GradientSelfCheck.Run())
+        {
+            bool ok = error < GradientSelfCheck.Tolerance;
+            (ok ? ref passed : ref failed)++;
+            o.WriteLine($"| managed gradients vs finite differences (float64), {name} | {(ok ? "pass" : "FAIL")} | {error:E1} | {GradientSelfCheck.Tolerance:E0} |");
+        }
+        foreach (var (name, error) in ManagedSelfCheck.StaticEqualsDynamic())
+        {
+            bool ok = error < ManagedSelfCheck.Tolerance;
+            (ok ? ref passed : ref failed)++;
+            o.WriteLine($"| managed static == dynamic (float64), {name} | {(ok ? "pass" : "FAIL")} | {error:E1} | {ManagedSelfCheck.Tolerance:E0} |");
+        }
+        var selection = BackendSelection.Choose(RnnBackend.Auto);
+        if (selection.Chosen != RnnBackend.Cudnn)
+        {
+            o.WriteLine($"| GPU vs managed parity | not run | | |");
+            o.WriteLine();
+            o.WriteLine($"GPU parity did not run: {selection.Reason}");
+        }
+        else
+        {
+            var sw = Stopwatch.StartNew();
+            double worst = 0;
+            int seed = Environment.TickCount;
+            foreach (var c in ParityCases.All())
+            {
+                ParityResult result;
+                try { result = ParityRun.Run(c, seed++); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    failed++;
+                    o.WriteLine($"| GPU parity, {c.Name} | FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} | | |");
+                    continue;
+                }
+                worst = Math.Max(worst, result.MaxError);
+                if (result.Passed) passed++; else failed++;
+                o.WriteLine($"| GPU parity, {c.Name} | {(result.Passed ? "pass" : "FAIL")} | {result.MaxError:E1} | {result.Tolerance:E0} |");
+            }
+            foreach (var mode in Enum.GetValues<ExecutionMode>())
+            {
+                int differ = ParityRun.SwapDifferences(new ParityCase(RnnCellKind.Lstm, 2, true, 0, SequenceLayout.SequenceMajor, mode, false), seed++);
+                if (differ == 0) passed++; else failed++;
+                o.WriteLine($"| swap on == swap off, bitwise, {mode} | {(differ == 0 ? "pass" : "FAIL")} | {differ} elements differ | 0 |");
+            }
+            o.WriteLine();
+            o.WriteLine($"GPU parity on {GpuInfo.DeviceName()}, cuDNN {GpuProbe.Report.CudnnVersion}: strict FP32 vs managed float64 (TF32 and FP16 cases against 2E-002); worst relative error {worst:E2} in {sw.Elapsed.TotalSeconds:F1} s.");
+        }
+        o.WriteLine();
+        o.WriteLine($"{passed} passed, {failed} failed");
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static int RunBench(TextWriter o, IReadOnlyList<BenchShape> shapes, string engine, int repetitions)
+    {
+        o.WriteLine($"# curnn bench ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {repetitions} timed calls per row, median)");
+        o.WriteLine();
+        if (engine is "all" or "managed")
+        {
+            o.WriteLine($"## Managed engine ({Environment.ProcessorCount} threads, Vector512 {Vector512.IsHardwareAccelerated}, .NET {Environment.Version})");
+            o.WriteLine();
+            o.WriteLine("| shape | call | median ms | GFLOP/s | planned host MiB | peak working set MiB | allocated B/call |");
+            o.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+            foreach (var shape in shapes)
+                foreach (var row in ManagedBenchmark.Run(shape, repetitions))
+                    o.WriteLine($"| {shape} | {row.What} | {row.MedianMs:F2} | {row.Gflops:F0} | {row.PlannedHostBytes / 1048576.0:F1} | {row.PeakWorkingSetBytes / 1048576.0:F0} | {row.AllocatedBytesPerCall} |");
+            o.WriteLine();
+        }
+        if (engine is "all" or "cudnn") return CudnnBench(o, shapes, repetitions, required: engine == "cudnn");
+        return 0;
+    }
+
+    private static int CudnnBench(TextWriter o, IReadOnlyList<BenchShape> shapes, int repetitions, bool required)
+    {
+        var selection = BackendSelection.Choose(RnnBackend.Auto);
+        if (selection.Chosen != RnnBackend.Cudnn)
+        {
+            o.WriteLine($"cuDNN engine: not measured, it cannot run here: {selection.Reason}");
+            return required ? 1 : 0;
+        }
+        o.WriteLine($"## cuDNN engine on {GpuInfo.DeviceName()}, cuDNN {GpuProbe.Report.CudnnVersion}, strict FP32 ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
+        o.WriteLine();
+        o.WriteLine("| shape | call | swap | median ms | GFLOP/s | peak device MiB (layer) | peak device MiB (driver, all users) |");
+        o.WriteLine("|---|---|---|---:|---:|---:|---:|");
+        foreach (var shape in shapes)
+        {
+            try
+            {
+                foreach (var row in GpuBenchmark.Run(shape, repetitions))
+                    o.WriteLine($"| {shape} | {row.What} | {(row.Swap ? "on" : "off")} | {row.MedianMs:F3} | {row.Gflops:F0} | {row.PeakDeviceBytes / 1048576.0:F1} | {row.PeakDriverUsedBytes / 1048576.0:F0} |");
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                o.WriteLine($"| {shape} | failed: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} | | | | | |");
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using CuRnn.Cli.Data;
+using CuRnn.Cli.Tasks;
+using CuRnn.Cli.Training;
+using Spectre.Console;
+
+namespace CuRnn.Cli.Commands;
+
+/// <summary>
+/// <c>curnn predict</c>: runs a model saved by <c>curnn train --save</c> on a CSV file (labelled or not) or on fresh
+/// data of the task it was trained on; prints the first predictions and the score, and can write them all as CSV.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var model = new Option<FileInfo>("--model") { Description = "a model written by curnn train --save", Required = true };
+        var data = new Option<FileInfo?>("--data") { Description = "CSV of sequences (label first unless --unlabelled); default: fresh data of the model's task" };
+        var unlabelled = new Option<bool>("--unlabelled") { Description = "--data's lines hold values only" };
+        var count = CliOptions.Positive("--count", 500, "sequences to generate when there is no --data");
+        var minLength = CliOptions.Positive("--min-length", 20, "shortest generated sequence");
+        var maxLength = CliOptions.Positive("--max-length", 50, "longest generated sequence", 100_000);
+        var seed = new Option<int>("--seed") { Description = "seed of the generated data", DefaultValueFactory = _ => 20261123 };
+        var show = new Option<int>("--show") { Description = "predictions to print", DefaultValueFactory = _ => 10 };
+        var output = new Option<FileInfo?>("--output") { Description = "write every prediction here (CSV: index, prediction[, label])" };
+        var tolerance = CliOptions.PositiveNumber("--tolerance", 0.04f, "regression: a prediction within this counts as right");
+        var backend = CliOptions.OneOf("--backend", "auto", "engine", "auto", "managed", "cudnn");
+        var command = new Command("predict", "Run a saved model on new sequences.")
+        {
+            model, data, unlabelled, count, minLength, maxLength, seed, show, output, tolerance, backend,
+        };
+        command.SetAction(p => Execute(console, p.GetValue(model)!.FullName, p.GetValue(data)?.FullName, !p.GetValue(unlabelled), p.GetValue(count),
+            p.GetValue(minLength), p.GetValue(maxLength), p.GetValue(seed), p.GetValue(show), p.GetValue(output)?.FullName, p.GetValue(tolerance),
+            CliOptions.Backend(p.GetValue(backend)!)));
+        return command;
+    }
+
+    private static int Execute(IAnsiConsole console, string modelPath, string? dataPath, bool labelled, int count, int minLength, int maxLength,
+        int seed, int show, string? outputPath, float tolerance, RnnBackend backend)
+    {
+        SequenceModel? model = null;
+        try
+        {
+            (model, string taskName, int features) = SequenceModel.Load(modelPath, 64, backend);
+            SequenceDataset data;
+            if (dataPath is not null) data = CsvSequenceReader.Read(dataPath, features, model.Objective, labelled);
+            else if (SequenceTask.Find(taskName) is { } task) data = task.Generate(count, minLength, maxLength, seed);
+            else throw new ArgumentException($"the model was trained on a data file, not a built-in task; give --data");
+            if (data.MaxLength > model.MaxLength)
+            {
+                model.Dispose();
+                (model, _, _) = SequenceModel.Load(modelPath, 64, backend, data.MaxLength);
+            }
+            var predictions = new float[data.Count];
+            var batch = new PaddedBatch(64, data.MaxLength, data.Features);
+            var indices = Enumerable.Range(0, data.Count).ToArray();
+            double loss = 0;
+            int correct = 0;
+            for (int start = 0; start < data.Count; start += 64)
+            {
+                int size = Math.Min(64, data.Count - start);
+                batch.Fill(data, indices.AsSpan(start, size));
+                var (l, c) = model.Evaluate(batch, tolerance, predictions.AsSpan(start, size), labelled);
+                loss += l; correct += c;
+            }
+            var table = new Table().Border(TableBorder.Rounded).AddColumn("#").AddColumn("length").AddColumn("prediction");
+            if (labelled) table.AddColumn("label");
+            for (int i = 0; i < Math.Min(show, data.Count); i++)
+            {
+                var row = new List<string> { i.ToString(CultureInfo.InvariantCulture), data.Length(i).ToString(CultureInfo.InvariantCulture), Format(model, predictions[i]) };
+                if (labelled) row.Add(Format(model, data.Target(i)));
+                table.AddRow(row.ToArray());
+            }
+            console.Write(table);
+            if (labelled)
+            {
+                if (model.Objective == Objective.Classify)
+                    console.MarkupLineInterpolated($"{data.Count} sequences: loss {loss / data.Count:F4}, accuracy [bold]{(double)correct / data.Count:P1}[/]");
+                else
+                    console.MarkupLineInterpolated($"{data.Count} sequences: mse {loss / data.Count:F5}, [bold]{(double)correct / data.Count:P1}[/] within {tolerance}");
+            }
+            if (outputPath is not null)
+            {
+                using var w = new StreamWriter(outputPath);
+                w.WriteLine(labelled ? "index,prediction,label" : "index,prediction");
+                for (int i = 0; i < data.Count; i++)
+                    w.WriteLine(labelled ? $"{i},{Format(model, predictions[i])},{Format(model, data.Target(i))}" : $"{i},{Format(model, predictions[i])}");
+                console.MarkupLineInterpolated($"wrote {data.Count} predictions to {outputPath}");
+            }
+            return 0;
+        }
+        catch (Exception e) when (e is FormatException or FileNotFoundException or InvalidDataException or ArgumentException)
+        {
+            console.MarkupLineInterpolated($"[red]curnn predict:[/] {e.Message}");
+            return 2;
+        }
+        finally { model?.Dispose(); }
+    }
+
+    private static string Format(SequenceModel model, float value) =>
+        model.Objective == Objective.Classify ? ((int)value).ToString(CultureInfo.InvariantCulture) : value.ToString("F4", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using CuRnn.Cli.Data;
+using CuRnn.Cli.Tasks;
+using CuRnn.Cli.Training;
+using Spectre.Console;
+
+namespace CuRnn.Cli.Commands;
+
+/// <summary>
+/// <c>curnn train</c>: a CuRnn layer and a linear head trained end to end on a built-in task or the user's CSV, with a
+/// live progress bar and a summary table; <c>--save</c> writes the model for <c>curnn predict</c>.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var task = CliOptions.OneOf("--task", "temporal-order", "built-in task", SequenceTask.All.Select(t => t.Name).ToArray());
+        var data = new Option<FileInfo?>("--data") { Description = "train on a CSV file instead: one sequence per line, the label then the values" };
+        var features = CliOptions.Positive("--features", 1, "values per step in --data's lines");
+        var objective = CliOptions.OneOf("--objective", "classify", "what --data's labels are", "classify", "regress");
+        var cell = CliOptions.OneOf("--cell", "lstm", "recurrent cell", "lstm", "gru", "tanh", "relu");
+        var hidden = CliOptions.Positive("--hidden", 48, "hidden size H", 4096);
+        var layers = CliOptions.Positive("--layers", 1, "stacked layers", 16);
+        var bidirectional = new Option<bool>("--bidirectional") { Description = "add a reverse direction" };
+        var epochs = CliOptions.Positive("--epochs", 10, "passes over the training set");
+        var batch = CliOptions.Positive("--batch", 32, "sequences per mini-batch", 65536);
+        var lr = CliOptions.PositiveNumber("--lr", 0.003f, "Adam's learning rate", 1);
+        var clip = CliOptions.PositiveNumber("--clip", 1f, "largest global gradient norm");
+        var count = CliOptions.Positive("--count", 20000, "sequences the built-in task generates");
+        var minLength = CliOptions.Positive("--min-length", 20, "shortest generated sequence");
+        var maxLength = CliOptions.Positive("--max-length", 60, "longest generated sequence", 100_000);
+        var holdOut = CliOptions.PositiveNumber("--hold-out", 0.1f, "fraction of the sequences kept for validation", 0.9f);
+        var tolerance = CliOptions.PositiveNumber("--tolerance", 0.04f, "regression: a prediction within this counts as right");
+        var seed = new Option<int>("--seed") { Description = "seed of the data, the weights and the batch order", DefaultValueFactory = _ => 1 };
+        var save = new Option<FileInfo?>("--save") { Description = "write the trained model (safetensors) here" };
+        var backend = CliOptions.OneOf("--backend", "auto", "engine", "auto", "managed", "cudnn");
+        var threads = new Option<int>("--threads") { Description = "managed engine threads (0 = all)", DefaultValueFactory = _ => 0 };
+        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--threads must be >= 0; actual {r.GetValueOrDefault<int>()}"); });
+
+        var command = new Command("train", "Train a sequence model end to end: CuRnn layer + linear head, Adam, clipping, variable-length mini-batches.")
+        {
+            task, data, features, objective, cell, hidden, layers, bidirectional, epochs, batch, lr, clip, count, minLength, maxLength,
+            holdOut, tolerance, seed, save, backend, threads,
+        };
+        command.SetAction(async (p, cancel) =>
+        {
+            // Rules between options, checked here because they need the defaults applied.
+            string? error = p.GetValue(minLength) > p.GetValue(maxLength)
+                ? $"--min-length ({p.GetValue(minLength)}) must not exceed --max-length ({p.GetValue(maxLength)})"
+                : p.GetValue(data) is null && p.GetValue(minLength) < 10 ? $"--min-length must be at least 10 for the built-in tasks; actual {p.GetValue(minLength)}"
+                : p.GetValue(data) is { Exists: false } missing ? $"--data: no file at '{missing.FullName}'"
+                : null;
+            if (error is not null)
+            {
+                console.MarkupLineInterpolated($"[red]curnn train:[/] {error}");
+                return 2;
+            }
+            var request = new TrainRequest(
+                p.GetValue(data) is { } file ? null : SequenceTask.Find(p.GetValue(task)!), p.GetValue(data)?.FullName, p.GetValue(features),
+                p.GetValue(objective) == "regress" ? Objective.Regress : Objective.Classify,
+                new RnnOptions
+                {
+                    Cell = CliOptions.Cell(p.GetValue(cell)!), InputSize = 1, HiddenSize = p.GetValue(hidden), NumLayers = p.GetValue(layers),
+                    Bidirectional = p.GetValue(bidirectional), Seed = (ulong)p.GetValue(seed), Backend = CliOptions.Backend(p.GetValue(backend)!),
+                    MaxThreads = p.GetValue(threads),
+                },
+                new TrainSettings(p.GetValue(epochs), p.GetValue(batch), p.GetValue(lr), p.GetValue(clip), p.GetValue(tolerance), p.GetValue(seed)),
+                p.GetValue(count), p.GetValue(minLength), p.GetValue(maxLength), p.GetValue(holdOut), p.GetValue(save)?.FullName);
+            return await Task.Run(() => TrainRun.Execute(request, console, cancel), CancellationToken.None);
+        });
+        return command;
+    }
+}

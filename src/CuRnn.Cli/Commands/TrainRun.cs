@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using CuRnn.Cli.Data;
+using CuRnn.Cli.Tasks;
+using CuRnn.Cli.Training;
+using Spectre.Console;
+
+namespace CuRnn.Cli.Commands;
+
+/// <summary>Everything <c>curnn train</c> was asked for.</summary>
+internal sealed record TrainRequest(SequenceTask? Task, string? DataFile, int Features, Objective Objective, RnnOptions Layer,
+    TrainSettings Settings, int Count, int MinLength, int MaxLength, double HoldOut, string? SavePath);
+
+/// <summary>Runs a training request: data, model, progress, summary, save.</summary>
+internal static class TrainRun
+{
+    public static int Execute(TrainRequest q, IAnsiConsole console, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        SequenceDataset all;
+        string source;
+        try
+        {
+            all = q.Task is { } t
+                ? t.Generate(q.Count, q.MinLength, q.MaxLength, q.Settings.Seed)
+                : CsvSequenceReader.Read(q.DataFile!, q.Features, q.Objective);
+            source = q.Task is { } t2 ? $"{t2.Name} ({t2.Description})" : Path.GetFileName(q.DataFile!);
+            if (all.Objective == Objective.Classify && all.Classes < 2)
+                throw new FormatException($"{q.DataFile}: every label is {all.Target(0)}; classification needs at least two classes");
+        }
+        catch (Exception e) when (e is FormatException or FileNotFoundException or ArgumentException)
+        {
+            console.MarkupLineInterpolated($"[red]curnn train:[/] {e.Message}");
+            return 2;
+        }
+        var (train, held) = all.Split(q.HoldOut);
+        var options = q.Layer with { InputSize = all.Features };
+        using var model = new SequenceModel(options, all.Objective, all.Outputs, q.Settings.BatchSize, all.MaxLength, q.Settings.Seed + 7);
+        string layer = $"{options.Cell} H={options.HiddenSize} L={options.NumLayers}{(options.Bidirectional ? " bidirectional" : "")}";
+        console.MarkupLineInterpolated($"[bold]curnn train[/]: {source}");
+        console.MarkupLineInterpolated($"  {layer} + linear head ({model.ParameterCount:N0} parameters) on the {model.Rnn.Backend} engine: {model.Rnn.Selection.Reason}");
+        console.MarkupLineInterpolated($"  {train.Count} training, {held.Count} held-out sequences; lengths up to {all.MaxLength}");
+
+        string scoreName = all.Objective == Objective.Classify ? "accuracy" : $"within {q.Settings.Tolerance}";
+        string shortName = all.Objective == Objective.Classify ? "acc" : $"±{q.Settings.Tolerance}";
+        var results = new List<EpochResult>();
+        void EpochLine(EpochResult r) => console.MarkupLineInterpolated(
+            $"  epoch {r.Epoch,3}  loss {r.TrainLoss:F4} {shortName} {r.TrainScore,7:P1} | held out {r.HeldLoss:F4} {shortName} [bold]{r.HeldScore,7:P1}[/] | {r.Elapsed.TotalSeconds,5:F1} s");
+        if (console.Profile.Capabilities.Interactive)
+        {
+            console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var bar = ctx.AddTask("starting", maxValue: q.Settings.Epochs);
+                    results = Trainer.Run(model, train, held, q.Settings,
+                        p =>
+                        {
+                            bar.Description = $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}  {scoreName} {p.Score:P1}  {p.SequencesPerSecond:F0} seq/s";
+                            bar.Value = p.Epoch - 1 + (double)p.Batch / p.Batches;
+                        },
+                        EpochLine, cancel);
+                });
+        }
+        else results = Trainer.Run(model, train, held, q.Settings, _ => { }, EpochLine, cancel);
+
+        bool stopped = cancel.IsCancellationRequested;
+        if (stopped) console.MarkupLineInterpolated($"[yellow]stopped by Ctrl+C after {results.Count} complete epoch(s)[/]");
+        var last = results.LastOrDefault();
+        var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("").AddColumn("");
+        table.AddRow("task", Markup.Escape(source));
+        table.AddRow("model", Markup.Escape($"{layer} + linear head, {model.ParameterCount:N0} parameters"));
+        table.AddRow("engine", Markup.Escape(model.Rnn.Backend.ToString()));
+        table.AddRow("sequences", $"{train.Count} train, {held.Count} held out");
+        table.AddRow("epochs", $"{results.Count} of {q.Settings.Epochs}{(stopped ? " (stopped)" : "")}");
+        if (last is not null)
+        {
+            table.AddRow("training", $"loss {last.TrainLoss:F4}, {scoreName} {last.TrainScore:P1}");
+            table.AddRow("[bold]held out[/]", $"loss {last.HeldLoss:F4}, {scoreName} [bold]{last.HeldScore:P1}[/]");
+        }
+        if (q.Task is { } task) table.AddRow("baseline", Markup.Escape(task.Baseline));
+        table.AddRow("wall time", $"{clock.Elapsed.TotalSeconds:F1} s");
+        if (q.SavePath is { } path && last is not null)
+        {
+            model.Save(path, q.Task?.Name ?? "data", all.Features);
+            table.AddRow("saved", Markup.Escape(path));
+        }
+        console.Write(table);
+        return stopped ? 130 : 0;
+    }
+}

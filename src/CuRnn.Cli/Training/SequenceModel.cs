@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using CuRnn.Cli.Data;
+using CuRnn.Weights;
+
+namespace CuRnn.Cli.Training;
+
+/// <summary>
+/// A CuRnn layer and a linear head over the last layer's final states (both directions concatenated): softmax
+/// cross-entropy over classes, or one number under MSE. Saved as one safetensors file whose names a PyTorch module
+/// with attributes <c>rnn</c> and <c>head</c> (nn.Linear) loads as is.
+/// </summary>
+internal sealed class SequenceModel : IDisposable
+{
+    private const string ModelKey = "curnn.model";
+    private readonly float[] _features, _logits, _probabilities, _y, _hN, _dhN, _dy, _gradients;
+
+    public SequenceModel(RnnOptions options, Objective objective, int outputs, int maxBatch, int maxLength, int seed)
+    {
+        Rnn = new Rnn<float>(options);
+        Objective = objective;
+        Outputs = outputs;
+        HeadInputs = options.Directions * options.OutputSize;
+        HeadWeight = new float[outputs * HeadInputs];
+        HeadBias = new float[outputs];
+        var random = new Random(seed);
+        double bound = 1 / Math.Sqrt(HeadInputs);
+        for (int i = 0; i < HeadWeight.Length; i++) HeadWeight[i] = (float)((2 * random.NextDouble() - 1) * bound);
+        _features = new float[HeadInputs];
+        _logits = new float[outputs];
+        _probabilities = new float[outputs];
+        _y = new float[maxBatch * maxLength * options.OutputFeatures];
+        _dy = new float[_y.Length];
+        _hN = new float[options.NumLayers * options.Directions * maxBatch * options.OutputSize];
+        _dhN = new float[_hN.Length];
+        _gradients = new float[Rnn.ParameterCount + HeadWeight.Length + HeadBias.Length];
+        MaxBatch = maxBatch;
+        MaxLength = maxLength;
+    }
+
+    public Rnn<float> Rnn { get; }
+    public Objective Objective { get; }
+    public int Outputs { get; }
+    public int HeadInputs { get; }
+    public int MaxBatch { get; }
+    public int MaxLength { get; }
+    public float[] HeadWeight { get; }
+    public float[] HeadBias { get; }
+    /// <summary>Every trainable value's gradient after <see cref="TrainStep"/>: the layer's, then the head's weight and bias.</summary>
+    public Span<float> Gradients => _gradients;
+    public int ParameterCount => _gradients.Length;
+
+    /// <summary>Forward, loss and backward for one batch; returns the summed loss and the number of correct predictions.</summary>
+    public (double Loss, int Correct) TrainStep(PaddedBatch batch, float tolerance)
+    {
+        var o = Rnn.Options;
+        int b = batch.Size;
+        var y = _y.AsSpan(0, (int)batch.Batch.ElementCount(o.OutputFeatures));
+        var hN = _hN.AsSpan(0, o.NumLayers * o.Directions * b * o.OutputSize);
+        var dhN = _dhN.AsSpan(0, hN.Length);
+        dhN.Clear();
+        var headW = _gradients.AsSpan(Rnn.ParameterCount, HeadWeight.Length);
+        var headB = _gradients.AsSpan(Rnn.ParameterCount + HeadWeight.Length, HeadBias.Length);
+        headW.Clear();
+        headB.Clear();
+        double loss = 0;
+        int correct = 0;
+        using (var tape = Rnn.ForwardTraining(batch.Batch, batch.X, y, hN: hN))
+        {
+            for (int i = 0; i < b; i++)
+            {
+                Gather(hN, b, i);
+                var (l, ok) = Head(batch.Targets[i], tolerance, out var dLogits, 1f / b);
+                loss += l;
+                if (ok) correct++;
+                // d(head)/d(features), and the head's own gradients.
+                for (int c = 0; c < Outputs; c++)
+                {
+                    TensorPrimitives.MultiplyAdd(_features, dLogits[c], headW.Slice(c * HeadInputs, HeadInputs), headW.Slice(c * HeadInputs, HeadInputs));
+                    headB[c] += dLogits[c];
+                }
+                Scatter(dhN, b, i, dLogits);
+            }
+            Rnn.Backward(tape, _dy.AsSpan(0, y.Length), default, _gradients.AsSpan(0, Rnn.ParameterCount), dhN, gradientMode: GradientMode.Overwrite);
+        }
+        return (loss, correct);
+    }
+
+    /// <summary>Loss and correct count for one batch, and each sequence's prediction (class or value) in <paramref name="predictions"/>.</summary>
+    public (double Loss, int Correct) Evaluate(PaddedBatch batch, float tolerance, Span<float> predictions, bool labelled = true)
+    {
+        var o = Rnn.Options;
+        int b = batch.Size;
+        var y = _y.AsSpan(0, (int)batch.Batch.ElementCount(o.OutputFeatures));
+        var hN = _hN.AsSpan(0, o.NumLayers * o.Directions * b * o.OutputSize);
+        Rnn.Forward(batch.Batch, batch.X, y, hN: hN);
+        double loss = 0;
+        int correct = 0;
+        for (int i = 0; i < b; i++)
+        {
+            Gather(hN, b, i);
+            var (l, ok) = Head(labelled ? batch.Targets[i] : 0, tolerance, out _, 1);
+            predictions[i] = Objective == Objective.Classify ? TensorPrimitives.IndexOfMax<float>(_logits) : _logits[0];
+            if (!labelled) continue;
+            loss += l;
+            if (ok) correct++;
+        }
+        return (loss, correct);
+    }
+
+    // The last layer's final h of each direction for sequence i, into _features.
+    private void Gather(ReadOnlySpan<float> hN, int b, int i)
+    {
+        var o = Rnn.Options;
+        for (int dir = 0; dir < o.Directions; dir++)
+            hN.Slice((((o.NumLayers - 1) * o.Directions + dir) * b + i) * o.OutputSize, o.OutputSize).CopyTo(_features.AsSpan(dir * o.OutputSize));
+    }
+
+    private void Scatter(Span<float> dhN, int b, int i, ReadOnlySpan<float> dLogits)
+    {
+        var o = Rnn.Options;
+        Span<float> dFeatures = stackalloc float[HeadInputs];
+        dFeatures.Clear();
+        for (int c = 0; c < Outputs; c++) TensorPrimitives.MultiplyAdd(HeadWeight.AsSpan(c * HeadInputs, HeadInputs), dLogits[c], dFeatures, dFeatures);
+        for (int dir = 0; dir < o.Directions; dir++)
+            dFeatures.Slice(dir * o.OutputSize, o.OutputSize).CopyTo(dhN.Slice((((o.NumLayers - 1) * o.Directions + dir) * b + i) * o.OutputSize, o.OutputSize));
+    }
+
+    // Logits from _features; the loss of one sequence and d(loss * scale)/d(logits).
+    private (double Loss, bool Correct) Head(float target, float tolerance, out ReadOnlySpan<float> dLogits, float scale)
+    {
+        for (int c = 0; c < Outputs; c++)
+            _logits[c] = TensorPrimitives.Dot(HeadWeight.AsSpan(c * HeadInputs, HeadInputs), _features) + HeadBias[c];
+        if (Objective == Objective.Regress)
+        {
+            float err = _logits[0] - target;
+            _probabilities[0] = 2 * err * scale;
+            dLogits = _probabilities;
+            return (err * err, MathF.Abs(err) < tolerance);
+        }
+        TensorPrimitives.SoftMax<float>(_logits, _probabilities);
+        int label = (int)target;
+        double loss = -Math.Log(Math.Max(_probabilities[label], 1e-30f));
+        bool correct = TensorPrimitives.IndexOfMax<float>(_logits) == label;
+        for (int c = 0; c < Outputs; c++) _probabilities[c] = (_probabilities[c] - (c == label ? 1 : 0)) * scale;
+        dLogits = _probabilities;
+        return (loss, correct);
+    }
+
+    /// <summary>Writes the layer (<c>rnn.*</c>), the head (<c>head.weight</c>, <c>head.bias</c>) and what the model predicts.</summary>
+    public void Save(string path, string task, int features)
+    {
+        var writer = new SafeTensorsWriter();
+        writer.Metadata["format"] = "pt";
+        RnnWeightsFile.Add(writer, Rnn, "rnn.");
+        writer.Add<float>("head.weight", [Outputs, HeadInputs], HeadWeight);
+        writer.Add<float>("head.bias", [Outputs], HeadBias);
+        writer.Metadata[ModelKey] = string.Create(CultureInfo.InvariantCulture,
+            $"objective={Objective.ToString().ToLowerInvariant()};outputs={Outputs};features={features};task={task};max_length={MaxLength}");
+        writer.Save(path);
+    }
+
+    /// <summary>A model saved by <see cref="Save"/>: its layer, head and the task's name and features.</summary>
+    /// <exception cref="InvalidDataException">The file is not a curnn model.</exception>
+    public static (SequenceModel Model, string Task, int Features) Load(string path, int maxBatch, RnnBackend backend, int maxLength = 0)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue(ModelKey, out var text))
+            throw new InvalidDataException($"'{path}' is a safetensors file but not a curnn model (no '{ModelKey}' metadata); load a bare layer with RnnWeightsFile instead");
+        var meta = text.Split(';').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var objective = meta["objective"] == "classify" ? Objective.Classify : Objective.Regress;
+        int outputs = int.Parse(meta["outputs"], CultureInfo.InvariantCulture), features = int.Parse(meta["features"], CultureInfo.InvariantCulture);
+        maxLength = Math.Max(maxLength, int.Parse(meta["max_length"], CultureInfo.InvariantCulture));
+        var options = RnnWeightsFile.ReadOptions(file, "rnn.") with { Backend = backend };
+        var model = new SequenceModel(options, objective, outputs, maxBatch, maxLength, 0);
+        try
+        {
+            RnnWeightsFile.Load(model.Rnn, file, "rnn.");
+            file.Read<float>("head.weight", model.HeadWeight);
+            file.Read<float>("head.bias", model.HeadBias);
+        }
+        catch { model.Dispose(); throw; }
+        return (model, meta.GetValueOrDefault("task", "data"), features);
+    }
+
+    public void Dispose() => Rnn.Dispose();
+}

@@ -1,0 +1,174 @@
+using CuRnn.Cli;
+using CuRnn.Cli.Commands;
+using CuRnn.Cli.Data;
+using CuRnn.Cli.Tasks;
+using CuRnn.Cli.Training;
+using CuRnn.Tests.Support;
+using Spectre.Console;
+
+namespace CuRnn.Tests;
+
+/// <summary><c>curnn</c>: parsing and one-line errors, the CSV reader, a short training run whose loss falls, save and predict, Ctrl+C, check.</summary>
+[TestFixture, Category("unit")]
+public sealed class CliTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void Fresh() => _dir = Directory.CreateTempSubdirectory("curnn-cli-").FullName;
+
+    [TearDown]
+    public void Clean() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 240;   // one message, one line
+        int code = CliApp.RunAsync(args, console, writer).GetAwaiter().GetResult();
+        TestContext.Out.WriteLine(writer.ToString());
+        return (code, writer.ToString());
+    }
+
+    [TestCase(new[] { "train", "--hidden", "0" }, "curnn train: --hidden must be an integer in 1..4096; actual 0")]
+    [TestCase(new[] { "train", "--cell", "lstmm" }, "curnn train: --cell must be one of lstm, gru, tanh, relu; actual 'lstmm'")]
+    [TestCase(new[] { "train", "--lr", "-1" }, "curnn train: --lr must be a number in (0, 1]; actual -1")]
+    [TestCase(new[] { "train", "--min-length", "40", "--max-length", "30" }, "curnn train: --min-length (40) must not exceed --max-length (30)")]
+    [TestCase(new[] { "train", "--data", "/nonexistent.csv" }, "curnn train: --data: no file at '/nonexistent.csv'")]
+    [TestCase(new[] { "train", "--bogus" }, "curnn train: Unrecognized command or argument '--bogus'")]
+    [TestCase(new[] { "bench", "--steps", "10" }, "a shape of your own needs all of --steps, --batch, --input and --hidden")]
+    [TestCase(new[] { "predict" }, "Option '--model' is required")]
+    public void Bad_options_get_a_one_line_error_and_exit_code_2(string[] args, string message)
+    {
+        var (code, output) = Run(args);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain(message));
+    }
+
+    [TestCase("train")]
+    [TestCase("predict")]
+    [TestCase("check")]
+    [TestCase("bench")]
+    [TestCase("info")]
+    public void Every_command_has_help(string command)
+    {
+        var (code, output) = Run(command, "--help");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("Usage:").And.Contain(command));
+    }
+
+    private string WriteCsv(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Test]
+    public void Csv_reader_reads_labels_and_steps()
+    {
+        string path = WriteCsv("good.csv", "# label, then 2 values per step\n1,0.5,1,0.25,0\n\n0,1e-3,2\n2,1,2,3,4,5,6\n");
+        var data = CsvSequenceReader.Read(path, 2, Objective.Classify);
+        Assert.That(data.Count, Is.EqualTo(3));
+        Assert.That(data.Classes, Is.EqualTo(3));
+        Assert.That(data.Length(0), Is.EqualTo(2));
+        Assert.That(data.Length(2), Is.EqualTo(3));
+        Assert.That(data.Values(0).ToArray(), Is.EqualTo(new[] { 0.5f, 1, 0.25f, 0 }));
+        Assert.That(data.Target(2), Is.EqualTo(2f));
+        var regression = CsvSequenceReader.Read(WriteCsv("r.csv", "-0.5,1,2\n"), 1, Objective.Regress);
+        Assert.That(regression.Target(0), Is.EqualTo(-0.5f));
+        var unlabelled = CsvSequenceReader.Read(WriteCsv("u.csv", "1,2\n"), 1, Objective.Regress, labelled: false);
+        Assert.That(unlabelled.Length(0), Is.EqualTo(2));
+    }
+
+    [TestCase("1,0.5,1\n0,0.5,abc\n", 2, "bad.csv:2: column 3: 'abc' is not a number")]
+    [TestCase("1,0.5,1\n0,0.5,NaN\n", 2, "bad.csv:2: column 3: 'NaN' is not a finite number")]
+    [TestCase("x,0.5\n", 1, "bad.csv:1: column 1: the label 'x' is not a class index")]
+    [TestCase("1.5,0.5\n", 1, "bad.csv:1: column 1: the label '1.5' is not a class index")]
+    [TestCase("1,0.5,2,3\n", 2, "bad.csv:1: 3 values after the label is not a positive multiple of --features 2")]
+    [TestCase("1\n", 1, "bad.csv:1: 0 values after the label")]
+    [TestCase("# only a comment\n", 1, "no sequences")]
+    public void Csv_reader_names_the_line_and_column_of_a_bad_value(string text, int features, string message)
+    {
+        string path = WriteCsv("bad.csv", text);
+        var e = Assert.Throws<FormatException>(() => CsvSequenceReader.Read(path, features, Objective.Classify))!;
+        Assert.That(e.Message, Does.Contain(message.Replace("bad.csv", path).Replace(" is not a number", " is not a finite number")));
+    }
+
+    [Test]
+    public void A_short_training_run_lowers_the_loss_and_beats_chance()
+    {
+        var task = new TemporalOrderTask();
+        var all = task.Generate(3000, 15, 30, seed: TestContext.CurrentContext.Random.Next());
+        var (train, held) = all.Split(0.1);
+        var options = new RnnOptions { Cell = RnnCellKind.Lstm, InputSize = task.Features, HiddenSize = 24, Backend = RnnBackend.Managed };
+        using var model = new SequenceModel(options, all.Objective, all.Outputs, 32, all.MaxLength, 3);
+        var results = Trainer.Run(model, train, held, new TrainSettings(6, 32, 0.003f, 1f, 0.04f, 5), _ => { }, _ => { }, CancellationToken.None);
+        foreach (var r in results) TestContext.Out.WriteLine(r);
+        Assert.That(results, Has.Count.EqualTo(6));
+        Assert.That(results[^1].TrainLoss, Is.LessThan(results[0].TrainLoss * 0.8), "training loss falls");
+        Assert.That(results[^1].HeldScore, Is.GreaterThan(0.45), "held-out accuracy well above the 25 % of chance");
+    }
+
+    [Test]
+    public void Train_saves_a_model_that_predict_runs_and_pytorch_names_it()
+    {
+        string model = Path.Combine(_dir, "adding.safetensors");
+        var (code, output) = Run("train", "--task", "adding", "--count", "1500", "--epochs", "3", "--hidden", "16", "--save", model, "--backend", "managed");
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output, Does.Contain("held out").And.Contain("saved"));
+        using (var file = CuRnn.Weights.SafeTensorsFile.Open(model))
+            Assert.That(file.Tensors.Select(t => t.Name), Is.SupersetOf(new[] { "rnn.weight_ih_l0", "rnn.weight_hh_l0", "head.weight", "head.bias" }));
+
+        string csv = WriteCsv("new.csv", "0.9,0.4,1,0.1,0,0.5,1,0.3,0\n0.7,0.2,1,0.9,0,0.5,1\n");
+        string predictions = Path.Combine(_dir, "p.csv");
+        (code, output) = Run("predict", "--model", model, "--data", csv, "--output", predictions);
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output, Does.Contain("2 sequences: mse"));
+        Assert.That(File.ReadAllLines(predictions), Has.Length.EqualTo(3));
+        (code, output) = Run("predict", "--model", model, "--count", "50");
+        Assert.That(code, Is.Zero, output);
+        (code, output) = Run("predict", "--model", csv);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("not a valid safetensors file"));
+    }
+
+    [Test]
+    public void Train_on_a_csv_file_reports_a_bad_value_in_one_line()
+    {
+        string csv = WriteCsv("d.csv", "1,0.5,1\n0,0.5,oops\n");
+        var (code, output) = Run("train", "--data", csv, "--features", "1");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain($"curnn train: {csv}:2: column 3: 'oops' is not a finite number"));
+    }
+
+    [Test]
+    public void Ctrl_c_stops_between_batches_and_says_so()
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(writer) });
+        console.Profile.Width = 240;
+        var request = new TrainRequest(new AddingTask(), null, 1, Objective.Regress,
+            new RnnOptions { Cell = RnnCellKind.Gru, InputSize = 1, HiddenSize = 8, Backend = RnnBackend.Managed },
+            new TrainSettings(5, 16, 0.01f, 1, 0.04f, 1), 200, 10, 20, 0.1, Path.Combine(_dir, "never.safetensors"));
+        int code = TrainRun.Execute(request, console, cancel.Token);
+        Assert.That(code, Is.EqualTo(130));
+        Assert.That(writer.ToString(), Does.Contain("stopped by Ctrl+C after 0 complete epoch(s)"));
+        Assert.That(File.Exists(request.SavePath), Is.False, "nothing trained, nothing saved");
+    }
+
+    [Test]
+    public void Check_passes_on_this_machine()
+    {
+        string report = Path.Combine(_dir, "check.md");
+        var (code, output) = Run("check", "--report", report);
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output, Does.Contain("managed gradients vs finite differences").And.Contain("| pass |").And.Not.Contain("FAIL"));
+        Assert.That(File.ReadAllText(report), Is.EqualTo(output.Replace("\r\n", "\n")).Or.EqualTo(output));
+    }
+}
