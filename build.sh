@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|bench-one|train|gpu-bundle] [extra args]
+# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|bench-one|bench-chart|train|gpu-bundle] [extra args]
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${1:-build}"; shift || true
@@ -31,6 +31,7 @@ case "$target" in
   bench)       dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite full "$@" ;;
   bench-short) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite short "$@" ;;
   bench-one)   dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- "$@" ;;
+  bench-chart) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- chart ;;
   train)       dotnet run -c Release --project src/CuRnn.Cli -- train "$@" ;;
   gpu-bundle)
     # NativeAOT, self-contained: curnn info/check/bench for a machine with a GPU and no .NET (needs clang or gcc here).
@@ -46,5 +47,5 @@ case "$target" in
     mv "$out/CuRnn.Cli" "$out/curnn"
     cp tools/gpu-bundle/run.sh tools/gpu-bundle/torch_anchor.py "$out"/
     echo "GPU bundle in $out: copy it to the GPU machine and run ./run.sh [report-folder]" ;;
-  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, bench-one, train, gpu-bundle)" >&2; exit 2 ;;
+  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, bench-one, bench-chart, train, gpu-bundle)" >&2; exit 2 ;;
 esac
