@@ -22,11 +22,11 @@ public static class GradientSelfCheck
             int n = 3, steps = 4;
             var lengths = ParityRun.MixedLengths(r, n, steps);
             var batch = SequenceBatch.Padded(SequenceLayout.SequenceMajor, steps, lengths);
-            var x = Random(r, batch.ElementCount(o.InputSize));
+            var x = ManagedSelfCheck.Random(r, batch.ElementCount(o.InputSize));
             int stateLength = o.NumLayers * o.Directions * n * o.OutputSize;
-            var h0 = Random(r, stateLength);
-            var wy = Random(r, batch.ElementCount(o.OutputFeatures));
-            var wh = Random(r, stateLength);
+            var h0 = ManagedSelfCheck.Random(r, stateLength);
+            var wy = ManagedSelfCheck.Random(r, batch.ElementCount(o.OutputFeatures));
+            var wh = ManagedSelfCheck.Random(r, stateLength);
             var y = new double[wy.Length];
             var hN = new double[stateLength];
 
@@ -68,11 +68,4 @@ public static class GradientSelfCheck
 
     // Scaled so that tiny gradients are compared absolutely.
     private static double Relative(double analytic, double numeric) => Math.Abs(analytic - numeric) / Math.Max(1, Math.Abs(numeric));
-
-    private static double[] Random(Random r, long n)
-    {
-        var a = new double[n];
-        for (long i = 0; i < n; i++) a[i] = 2 * r.NextDouble() - 1;
-        return a;
-    }
 }

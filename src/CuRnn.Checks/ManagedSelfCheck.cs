@@ -44,7 +44,7 @@ public static class ManagedSelfCheck
         return diff == 0 ? 0 : diff / scale;
     }
 
-    private static double[] Random(Random r, long n)
+    internal static double[] Random(Random r, long n)
     {
         var a = new double[n];
         for (long i = 0; i < n; i++) a[i] = 2 * r.NextDouble() - 1;

@@ -47,11 +47,7 @@ internal static class PredictCommand
             if (dataPath is not null) data = CsvSequenceReader.Read(dataPath, features, model.Objective, labelled);
             else if (SequenceTask.Find(taskName) is { } task) data = task.Generate(count, minLength, maxLength, seed);
             else throw new ArgumentException($"the model was trained on a data file, not a built-in task; give --data");
-            if (data.MaxLength > model.MaxLength)
-            {
-                model.Dispose();
-                (model, _, _) = SequenceModel.Load(modelPath, 64, backend, data.MaxLength);
-            }
+            model.Reserve(data.MaxLength);
             var predictions = new float[data.Count];
             var batch = new PaddedBatch(64, data.MaxLength, data.Features);
             var indices = Enumerable.Range(0, data.Count).ToArray();

@@ -12,8 +12,9 @@ namespace CuRnn.Cli.Training;
 /// </summary>
 internal sealed class SequenceModel : IDisposable
 {
-    private const string ModelKey = "curnn.model";
-    private readonly float[] _features, _logits, _probabilities, _y, _hN, _dhN, _dy, _gradients;
+    private const string ModelKey = "curnn.model.";
+    private readonly float[] _features, _logits, _probabilities, _hN, _dhN, _gradients;
+    private float[] _y, _dy;
 
     public SequenceModel(RnnOptions options, Objective objective, int outputs, int maxBatch, int maxLength, int seed)
     {
@@ -43,7 +44,16 @@ internal sealed class SequenceModel : IDisposable
     public int Outputs { get; }
     public int HeadInputs { get; }
     public int MaxBatch { get; }
-    public int MaxLength { get; }
+    public int MaxLength { get; private set; }
+
+    /// <summary>Grows the output buffers so batches of sequences up to <paramref name="maxLength"/> steps fit.</summary>
+    public void Reserve(int maxLength)
+    {
+        if (maxLength <= MaxLength) return;
+        MaxLength = maxLength;
+        _y = new float[MaxBatch * maxLength * Rnn.Options.OutputFeatures];
+        _dy = new float[_y.Length];
+    }
     public float[] HeadWeight { get; }
     public float[] HeadBias { get; }
     /// <summary>Every trainable value's gradient after <see cref="TrainStep"/>: the layer's, then the head's weight and bias.</summary>
@@ -155,22 +165,24 @@ internal sealed class SequenceModel : IDisposable
         RnnWeightsFile.Add(writer, Rnn, "rnn.");
         writer.Add<float>("head.weight", [Outputs, HeadInputs], HeadWeight);
         writer.Add<float>("head.bias", [Outputs], HeadBias);
-        writer.Metadata[ModelKey] = string.Create(CultureInfo.InvariantCulture,
-            $"objective={Objective.ToString().ToLowerInvariant()};outputs={Outputs};features={features};task={task};max_length={MaxLength}");
+        writer.Metadata[ModelKey + "objective"] = Objective == Objective.Classify ? "classify" : "regress";
+        writer.Metadata[ModelKey + "outputs"] = Outputs.ToString(CultureInfo.InvariantCulture);
+        writer.Metadata[ModelKey + "features"] = features.ToString(CultureInfo.InvariantCulture);
+        writer.Metadata[ModelKey + "max_length"] = MaxLength.ToString(CultureInfo.InvariantCulture);
+        writer.Metadata[ModelKey + "task"] = task;
         writer.Save(path);
     }
 
     /// <summary>A model saved by <see cref="Save"/>: its layer, head and the task's name and features.</summary>
     /// <exception cref="InvalidDataException">The file is not a curnn model.</exception>
-    public static (SequenceModel Model, string Task, int Features) Load(string path, int maxBatch, RnnBackend backend, int maxLength = 0)
+    public static (SequenceModel Model, string Task, int Features) Load(string path, int maxBatch, RnnBackend backend)
     {
         using var file = SafeTensorsFile.Open(path);
-        if (!file.Metadata.TryGetValue(ModelKey, out var text))
-            throw new InvalidDataException($"'{path}' is a safetensors file but not a curnn model (no '{ModelKey}' metadata); load a bare layer with RnnWeightsFile instead");
-        var meta = text.Split(';').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-        var objective = meta["objective"] == "classify" ? Objective.Classify : Objective.Regress;
-        int outputs = int.Parse(meta["outputs"], CultureInfo.InvariantCulture), features = int.Parse(meta["features"], CultureInfo.InvariantCulture);
-        maxLength = Math.Max(maxLength, int.Parse(meta["max_length"], CultureInfo.InvariantCulture));
+        string Meta(string key) => file.Metadata.TryGetValue(ModelKey + key, out var v) ? v
+            : throw new InvalidDataException($"'{path}' is a safetensors file but not a curnn model (no '{ModelKey}{key}' metadata); load a bare layer with RnnWeightsFile instead");
+        var objective = Meta("objective") == "classify" ? Objective.Classify : Objective.Regress;
+        int outputs = int.Parse(Meta("outputs"), CultureInfo.InvariantCulture), features = int.Parse(Meta("features"), CultureInfo.InvariantCulture);
+        int maxLength = int.Parse(Meta("max_length"), CultureInfo.InvariantCulture);
         var options = RnnWeightsFile.ReadOptions(file, "rnn.") with { Backend = backend };
         var model = new SequenceModel(options, objective, outputs, maxBatch, maxLength, 0);
         try
@@ -180,7 +192,7 @@ internal sealed class SequenceModel : IDisposable
             file.Read<float>("head.bias", model.HeadBias);
         }
         catch { model.Dispose(); throw; }
-        return (model, meta.GetValueOrDefault("task", "data"), features);
+        return (model, Meta("task"), features);
     }
 
     public void Dispose() => Rnn.Dispose();

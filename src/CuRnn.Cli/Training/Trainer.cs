@@ -23,8 +23,7 @@ internal static class Trainer
         Action<TrainProgress> progress, Action<EpochResult> epochDone, CancellationToken cancel)
     {
         var batch = new PaddedBatch(s.BatchSize, model.MaxLength, train.Features);
-        var adam = new Adam(model.ParameterCount, s.LearningRate);
-        var parameters = new float[model.ParameterCount];
+        Adam[] adam = [new(model.Rnn.ParameterCount, s.LearningRate), new(model.HeadWeight.Length, s.LearningRate), new(model.HeadBias.Length, s.LearningRate)];
         var order = Enumerable.Range(0, train.Count).ToArray();
         var random = new Random(s.Seed);
         int batches = (train.Count + s.BatchSize - 1) / s.BatchSize;
@@ -42,7 +41,7 @@ internal static class Trainer
                 int start = k * s.BatchSize, size = Math.Min(s.BatchSize, train.Count - start);
                 batch.Fill(train, order.AsSpan(start, size));
                 var (l, c) = model.TrainStep(batch, s.Tolerance);
-                Step(model, adam, parameters, s.ClipNorm);
+                Step(model, adam, s.ClipNorm);
                 loss += l; correct += c; count += size; seen += size;
                 progress(new TrainProgress(epoch, s.Epochs, k + 1, batches, loss / count, (double)correct / count, seen / clock.Elapsed.TotalSeconds));
             }
@@ -71,19 +70,15 @@ internal static class Trainer
         return (loss / data.Count, (double)correct / data.Count);
     }
 
-    // Clip the global gradient norm, then one Adam step over the layer's and the head's values together.
-    private static void Step(SequenceModel model, Adam adam, float[] parameters, float clipNorm)
+    // Clip the global gradient norm over the layer and the head together, then step each.
+    private static void Step(SequenceModel model, Adam[] adam, float clipNorm)
     {
         var g = model.Gradients;
         double norm = Math.Sqrt(TensorPrimitives.SumOfSquares<float>(g));
         if (norm > clipNorm) TensorPrimitives.Multiply(g, (float)(clipNorm / norm), g);
         int n = model.Rnn.ParameterCount, w = model.HeadWeight.Length;
-        model.Rnn.Parameters.CopyTo(parameters);
-        model.HeadWeight.CopyTo(parameters, n);
-        model.HeadBias.CopyTo(parameters, n + w);
-        adam.Step(parameters, g);
-        parameters.AsSpan(0, n).CopyTo(model.Rnn.Parameters);
-        parameters.AsSpan(n, w).CopyTo(model.HeadWeight);
-        parameters.AsSpan(n + w).CopyTo(model.HeadBias);
+        adam[0].Step(model.Rnn.Parameters, g[..n]);
+        adam[1].Step(model.HeadWeight, g.Slice(n, w));
+        adam[2].Step(model.HeadBias, g[(n + w)..]);
     }
 }
