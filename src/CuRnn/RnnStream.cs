@@ -35,8 +35,8 @@ public sealed class RnnStream<T> : IDisposable where T : unmanaged, IFloatingPoi
         ThrowIfDisposed();
         using var scope = _owner.Enter();
         var o = _owner.Options;
-        CallValidation.Required(nameof(x), x, (long)BatchSize * o.InputSize, $"[B={BatchSize}, I={o.InputSize}]");
-        CallValidation.Required(nameof(y), (ReadOnlySpan<T>)y, (long)BatchSize * o.OutputSize, $"[B={BatchSize}, Hout={o.OutputSize}]");
+        CallValidation.Required(nameof(x), x, (long)BatchSize * o.InputSize, ShapeText.Rows(BatchSize, o.InputSize, "I"));
+        CallValidation.Required(nameof(y), (ReadOnlySpan<T>)y, (long)BatchSize * o.OutputSize, ShapeText.Rows(BatchSize, o.OutputSize, "Hout"));
         CallValidation.NoOverlap(nameof(y), y, nameof(x), x);
         CallValidation.NoOverlap(nameof(y), y, nameof(Rnn<T>.Parameters), _owner.Parameters);
         _stepper.Step(x, y);
@@ -49,8 +49,8 @@ public sealed class RnnStream<T> : IDisposable where T : unmanaged, IFloatingPoi
     {
         ThrowIfDisposed();
         var o = _owner.Options;
-        CallValidation.Optional(nameof(h), h, (long)o.NumLayers * BatchSize * o.OutputSize, $"[L={o.NumLayers}, B={BatchSize}, Hout={o.OutputSize}]");
-        CallValidation.LstmOnly(nameof(c), c, o, (long)o.NumLayers * BatchSize * o.HiddenSize, $"[L={o.NumLayers}, B={BatchSize}, H={o.HiddenSize}]");
+        CallValidation.Optional(nameof(h), h, (long)o.NumLayers * BatchSize * o.OutputSize, ShapeText.Layers(o.NumLayers, BatchSize, o.OutputSize, "Hout"));
+        CallValidation.LstmOnly(nameof(c), c, o, (long)o.NumLayers * BatchSize * o.HiddenSize, ShapeText.Layers(o.NumLayers, BatchSize, o.HiddenSize, "H"));
         _stepper.SetState(h, c);
         StepsTaken = 0;
     }
@@ -61,8 +61,8 @@ public sealed class RnnStream<T> : IDisposable where T : unmanaged, IFloatingPoi
     {
         ThrowIfDisposed();
         var o = _owner.Options;
-        CallValidation.Optional(nameof(h), (ReadOnlySpan<T>)h, (long)o.NumLayers * BatchSize * o.OutputSize, $"[L={o.NumLayers}, B={BatchSize}, Hout={o.OutputSize}]");
-        CallValidation.LstmOnly(nameof(c), (ReadOnlySpan<T>)c, o, (long)o.NumLayers * BatchSize * o.HiddenSize, $"[L={o.NumLayers}, B={BatchSize}, H={o.HiddenSize}]");
+        CallValidation.Optional(nameof(h), (ReadOnlySpan<T>)h, (long)o.NumLayers * BatchSize * o.OutputSize, ShapeText.Layers(o.NumLayers, BatchSize, o.OutputSize, "Hout"));
+        CallValidation.LstmOnly(nameof(c), (ReadOnlySpan<T>)c, o, (long)o.NumLayers * BatchSize * o.HiddenSize, ShapeText.Layers(o.NumLayers, BatchSize, o.HiddenSize, "H"));
         _stepper.GetState(h, c);
     }
 
