@@ -52,7 +52,7 @@ public static class RecurrentPass
             if (p.PerStepInputProjection)
             {
                 FillBias(gates, g, p.Bih, gru ? default : p.Bhh);
-                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, inSize, p.X.Slice(o * inSize, bs * inSize), inSize, p.Wih, inSize, gates, g, accumulate: true);
+                RecurrentProduct(p.X.Slice(o * inSize, bs * inSize), bs, g, inSize, p.Wih, p.WihPackedT, gates);
             }
             if (training) hState.CopyTo(p.HPrev.Slice(o * hout, bs * hout));
 
@@ -259,7 +259,7 @@ public static class RecurrentPass
         for (int r = 1; r < rows; r++) first.CopyTo(dst.Slice(r * width, width));
     }
 
-    // gates[bs, g] += h[bs, hout] · W_hhᵀ, with W_hhᵀ pre-packed when the engine has it.
+    // gates[bs, g] += h[bs, k] · Wᵀ (W_hh, or W_ih for static mode's step inputs), with Wᵀ pre-packed when the engine has it.
     private static void RecurrentProduct<T>(ReadOnlySpan<T> h, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packedT, Span<T> gates)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

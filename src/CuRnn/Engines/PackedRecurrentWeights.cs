@@ -7,11 +7,15 @@ namespace CuRnn.Engines;
 /// The recurrent weights of every layer and direction packed once per weight version into the GEMM's panel layout:
 /// <c>W_hh</c>ᵀ for the forward step product, <c>W_hh</c> for the backward one. A call first compares the parameters
 /// with the snapshot taken at the last packing (one vectorised compare) and repacks only when they changed.
+/// Static mode's per-step input products also want <c>W_ih</c>ᵀ packed; those are packed on first request after each
+/// weight version, so dynamic-only layers never pay for them.
 /// </summary>
 internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly ParameterLayout _layout;
     private readonly PackedMatrix<T>[,] _transposed, _plain;
+    private readonly PackedMatrix<T>?[,] _input;
+    private readonly bool[,] _inputValid;
     private readonly T[] _snapshot;
     private bool _valid;
 
@@ -21,6 +25,8 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
         int g = o.Cell.GateCount() * o.HiddenSize, hout = o.OutputSize;
         _transposed = new PackedMatrix<T>[o.NumLayers, o.Directions];
         _plain = new PackedMatrix<T>[o.NumLayers, o.Directions];
+        _input = new PackedMatrix<T>?[o.NumLayers, o.Directions];
+        _inputValid = new bool[o.NumLayers, o.Directions];
         for (int l = 0; l < o.NumLayers; l++)
             for (int d = 0; d < o.Directions; d++)
             {
@@ -43,11 +49,25 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
                 _plain[l, d].Pack(Transpose.No, whh, info.Columns);
             }
         parameters.CopyTo(_snapshot);
+        Array.Clear(_inputValid);
         _valid = true;
     }
 
     /// <summary><c>W_hh</c>ᵀ [Hout, G*H] of a layer and direction.</summary>
     public PackedMatrix<T> Transposed(int layer, int direction) => _transposed[layer, direction];
+
+    /// <summary><c>W_ih</c>ᵀ [in, G*H] of a layer and direction, packed from the version last passed to <see cref="Refresh"/>.</summary>
+    public PackedMatrix<T> InputTransposed(int layer, int direction)
+    {
+        var info = _layout.Find(layer, direction, RnnParameterKind.InputWeight)!;
+        var packed = _input[layer, direction] ??= new PackedMatrix<T>(info.Columns, info.Rows);
+        if (!_inputValid[layer, direction])
+        {
+            packed.Pack(Transpose.Yes, _snapshot.AsSpan(info.Offset, info.Length), info.Columns);
+            _inputValid[layer, direction] = true;
+        }
+        return packed;
+    }
 
     /// <summary><c>W_hh</c> [G*H, Hout] of a layer and direction.</summary>
     public PackedMatrix<T> Plain(int layer, int direction) => _plain[layer, direction];
