@@ -155,7 +155,7 @@ public static partial class Gemm
     /// </summary>
     private static class GemmWorker<T> where T : unmanaged, INumber<T>
     {
-        private static readonly SemaphoreSlim s_start = new(0), s_done = new(0);
+        private static readonly SpinThenBlockSignal s_start = new(), s_done = new();
         private static int s_busy;
         private static Job<T> s_job;
         private static int s_from, s_to;
@@ -175,7 +175,7 @@ public static partial class Gemm
             if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
             s_job = job; s_from = from; s_to = to;
             s_error = null;
-            s_start.Release();
+            s_start.Set();
             return true;
         }
 
@@ -194,7 +194,7 @@ public static partial class Gemm
                 s_start.Wait();
                 try { Blocked(s_job, s_from, s_to); }
                 catch (Exception e) { s_error = e; }
-                s_done.Release();
+                s_done.Set();
             }
         }
     }
