@@ -60,7 +60,7 @@ public sealed class PyTorchWeightsReferenceTests
             {
                 rnn = new Rnn<float>(o with { Backend = RnnBackend.Managed });
                 rnn.ResetParameters((ulong)r.NextInt64());
-                rnn.SaveWeights(file, Enum.Parse<TensorDType>(dtype switch { "F32" => "Float32", "F16" => "Float16", _ => "BFloat16" }), prefix: "rnn.");
+                rnn.SaveWeights(file, TensorDTypes.FromSafeTensorsName(dtype)!.Value, prefix: "rnn.");
                 if (dtype != "F32") rnn.LoadWeights(file, "rnn.");   // compute on the values as stored
             }
             using (rnn)

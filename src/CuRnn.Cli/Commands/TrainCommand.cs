@@ -56,7 +56,7 @@ internal static class TrainCommand
                 return 2;
             }
             var request = new TrainRequest(
-                p.GetValue(data) is { } file ? null : SequenceTask.Find(p.GetValue(task)!), p.GetValue(data)?.FullName, p.GetValue(features),
+                p.GetValue(data) is null ? SequenceTask.Find(p.GetValue(task)!) : null, p.GetValue(data)?.FullName, p.GetValue(features),
                 p.GetValue(objective) == "regress" ? Objective.Regress : Objective.Classify,
                 new RnnOptions
                 {

@@ -63,10 +63,8 @@ internal sealed class SequenceModel : IDisposable
     /// <summary>Forward, loss and backward for one batch; returns the summed loss and the number of correct predictions.</summary>
     public (double Loss, int Correct) TrainStep(PaddedBatch batch, float tolerance)
     {
-        var o = Rnn.Options;
         int b = batch.Size;
-        var y = _y.AsSpan(0, (int)batch.Batch.ElementCount(o.OutputFeatures));
-        var hN = _hN.AsSpan(0, o.NumLayers * o.Directions * b * o.OutputSize);
+        CutOutputs(batch, out var y, out var hN);
         var dhN = _dhN.AsSpan(0, hN.Length);
         dhN.Clear();
         var headW = _gradients.AsSpan(Rnn.ParameterCount, HeadWeight.Length);
@@ -99,10 +97,8 @@ internal sealed class SequenceModel : IDisposable
     /// <summary>Loss and correct count for one batch, and each sequence's prediction (class or value) in <paramref name="predictions"/>.</summary>
     public (double Loss, int Correct) Evaluate(PaddedBatch batch, float tolerance, Span<float> predictions, bool labelled = true)
     {
-        var o = Rnn.Options;
         int b = batch.Size;
-        var y = _y.AsSpan(0, (int)batch.Batch.ElementCount(o.OutputFeatures));
-        var hN = _hN.AsSpan(0, o.NumLayers * o.Directions * b * o.OutputSize);
+        CutOutputs(batch, out var y, out var hN);
         Rnn.Forward(batch.Batch, batch.X, y, hN: hN);
         double loss = 0;
         int correct = 0;
@@ -116,6 +112,14 @@ internal sealed class SequenceModel : IDisposable
             if (ok) correct++;
         }
         return (loss, correct);
+    }
+
+    // The layer's output buffers, cut to this batch: y [B, T, D*Hout] and hN [L*D, B, Hout].
+    private void CutOutputs(PaddedBatch batch, out Span<float> y, out Span<float> hN)
+    {
+        var o = Rnn.Options;
+        y = _y.AsSpan(0, (int)batch.Batch.ElementCount(o.OutputFeatures));
+        hN = _hN.AsSpan(0, o.NumLayers * o.Directions * batch.Size * o.OutputSize);
     }
 
     // The last layer's final h of each direction for sequence i, into _features.

@@ -21,24 +21,23 @@ public static class KerasRnnWeights
     {
         ArgumentNullException.ThrowIfNull(rnn);
         var o = rnn.Options;
-        Check(o, layer, direction);
+        Rnn<T>.CheckIndices(o, layer, direction);
         if (o.ProjectionSize > 0)
             throw new NotSupportedException($"Keras' LSTM has no projection; this layer has ProjectionSize = {o.ProjectionSize}.");
         int h = o.HiddenSize, g = o.Cell.GateCount(), input = layer == 0 ? o.InputSize : o.OutputFeatures;
         var order = GateBlocks.Keras(o.Cell);
-        string s = OnnxRnnWeights.Suffix(layer, direction);
         var kernel = new T[input * g * h];
         var recurrent = new T[h * g * h];
-        TransposeFromPyTorch(rnn.Parameter("weight_ih" + s), kernel, order, h, input);
-        TransposeFromPyTorch(rnn.Parameter("weight_hh" + s), recurrent, order, h, h);
+        TransposeFromPyTorch(rnn.Parameter(layer, direction, RnnParameterKind.InputWeight), kernel, order, h, input);
+        TransposeFromPyTorch(rnn.Parameter(layer, direction, RnnParameterKind.RecurrentWeight), recurrent, order, h, h);
         T[]? bias = null;
         if (o.Bias)
         {
             bool twoBiases = o.Cell == RnnCellKind.Gru;
             bias = new T[(twoBiases ? 2 : 1) * g * h];
-            GateBlocks.FromPyTorch<T>(rnn.Parameter("bias_ih" + s), bias.AsSpan(0, g * h), order, h);
+            GateBlocks.FromPyTorch<T>(rnn.Parameter(layer, direction, RnnParameterKind.InputBias), bias.AsSpan(0, g * h), order, h);
             var recurrentBias = new T[g * h];
-            GateBlocks.FromPyTorch<T>(rnn.Parameter("bias_hh" + s), recurrentBias, order, h);
+            GateBlocks.FromPyTorch<T>(rnn.Parameter(layer, direction, RnnParameterKind.RecurrentBias), recurrentBias, order, h);
             if (twoBiases) recurrentBias.CopyTo(bias, g * h);
             else for (int i = 0; i < g * h; i++) bias[i] += recurrentBias[i];
         }
@@ -57,7 +56,7 @@ public static class KerasRnnWeights
         ArgumentNullException.ThrowIfNull(rnn);
         ArgumentNullException.ThrowIfNull(keras);
         var o = rnn.Options;
-        Check(o, layer, direction);
+        Rnn<T>.CheckIndices(o, layer, direction);
         CheckConventions(o, keras);
         int h = o.HiddenSize, g = o.Cell.GateCount(), input = layer == 0 ? o.InputSize : o.OutputFeatures;
         bool twoBiases = o.Cell == RnnCellKind.Gru;
@@ -74,12 +73,11 @@ public static class KerasRnnWeights
             throw new NotSupportedException("The Keras layer has a non-zero bias; this layer has Bias = false. Make the layer with Bias = true.");
 
         var order = GateBlocks.Keras(o.Cell);
-        string s = OnnxRnnWeights.Suffix(layer, direction);
-        TransposeToPyTorch(keras.Kernel, rnn.Parameter("weight_ih" + s), order, h, input);
-        TransposeToPyTorch(keras.RecurrentKernel, rnn.Parameter("weight_hh" + s), order, h, h);
+        TransposeToPyTorch(keras.Kernel, rnn.Parameter(layer, direction, RnnParameterKind.InputWeight), order, h, input);
+        TransposeToPyTorch(keras.RecurrentKernel, rnn.Parameter(layer, direction, RnnParameterKind.RecurrentWeight), order, h, h);
         if (!o.Bias) return;
-        var bih = rnn.Parameter("bias_ih" + s);
-        var bhh = rnn.Parameter("bias_hh" + s);
+        var bih = rnn.Parameter(layer, direction, RnnParameterKind.InputBias);
+        var bhh = rnn.Parameter(layer, direction, RnnParameterKind.RecurrentBias);
         if (keras.Bias is null) { bih.Clear(); bhh.Clear(); return; }
         GateBlocks.ToPyTorch<T>(keras.Bias.AsSpan(0, g * h), bih, order, h);
         if (twoBiases) GateBlocks.ToPyTorch<T>(keras.Bias.AsSpan(g * h, g * h), bhh, order, h);
@@ -139,10 +137,4 @@ public static class KerasRnnWeights
     }
 
     private static string LayerOf(RnnCellKind cell) => cell switch { RnnCellKind.Lstm => "LSTM", RnnCellKind.Gru => "GRU", _ => "SimpleRNN" };
-
-    private static void Check(RnnOptions o, int layer, int direction)
-    {
-        OnnxRnnWeights.CheckLayer(o, layer);
-        if (direction < 0 || direction >= o.Directions) ThrowHelper.OutOfRange(nameof(direction), o.Bidirectional ? "0 or 1" : "0 (the layer is unidirectional)", direction);
-    }
 }

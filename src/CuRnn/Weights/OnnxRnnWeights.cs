@@ -20,7 +20,7 @@ public static class OnnxRnnWeights
     {
         ArgumentNullException.ThrowIfNull(rnn);
         var o = rnn.Options;
-        CheckLayer(o, layer);
+        Rnn<T>.CheckIndices(o, layer, 0);
         if (o.ProjectionSize > 0)
             throw new NotSupportedException($"ONNX's LSTM operator has no projection; this layer has ProjectionSize = {o.ProjectionSize}.");
         int d = o.Directions, h = o.HiddenSize, gh = o.Cell.GateCount() * h, input = layer == 0 ? o.InputSize : o.OutputFeatures;
@@ -30,12 +30,11 @@ public static class OnnxRnnWeights
         var b = o.Bias ? new T[d * 2 * gh] : null;
         for (int dir = 0; dir < d; dir++)
         {
-            string s = Suffix(layer, dir);
-            GateBlocks.FromPyTorch<T>(rnn.Parameter("weight_ih" + s), w.AsSpan(dir * gh * input, gh * input), order, h * input);
-            GateBlocks.FromPyTorch<T>(rnn.Parameter("weight_hh" + s), r.AsSpan(dir * gh * h, gh * h), order, h * h);
+            GateBlocks.FromPyTorch<T>(rnn.Parameter(layer, dir, RnnParameterKind.InputWeight), w.AsSpan(dir * gh * input, gh * input), order, h * input);
+            GateBlocks.FromPyTorch<T>(rnn.Parameter(layer, dir, RnnParameterKind.RecurrentWeight), r.AsSpan(dir * gh * h, gh * h), order, h * h);
             if (b is null) continue;
-            GateBlocks.FromPyTorch<T>(rnn.Parameter("bias_ih" + s), b.AsSpan(dir * 2 * gh, gh), order, h);
-            GateBlocks.FromPyTorch<T>(rnn.Parameter("bias_hh" + s), b.AsSpan(dir * 2 * gh + gh, gh), order, h);
+            GateBlocks.FromPyTorch<T>(rnn.Parameter(layer, dir, RnnParameterKind.InputBias), b.AsSpan(dir * 2 * gh, gh), order, h);
+            GateBlocks.FromPyTorch<T>(rnn.Parameter(layer, dir, RnnParameterKind.RecurrentBias), b.AsSpan(dir * 2 * gh + gh, gh), order, h);
         }
         return new OnnxRnnTensors<T>
         {
@@ -58,7 +57,7 @@ public static class OnnxRnnWeights
         ArgumentNullException.ThrowIfNull(rnn);
         ArgumentNullException.ThrowIfNull(node);
         var o = rnn.Options;
-        CheckLayer(o, layer);
+        Rnn<T>.CheckIndices(o, layer, 0);
         CheckConventions(o, node);
         int d = o.Directions, h = o.HiddenSize, gh = o.Cell.GateCount() * h, input = layer == 0 ? o.InputSize : o.OutputFeatures;
         void Expect(string name, T[]? values, int length, int[] shape)
@@ -75,18 +74,17 @@ public static class OnnxRnnWeights
         var order = GateBlocks.Onnx(o.Cell);
         for (int dir = 0; dir < d; dir++)
         {
-            string s = Suffix(layer, dir);
-            GateBlocks.ToPyTorch<T>(node.W.AsSpan(dir * gh * input, gh * input), rnn.Parameter("weight_ih" + s), order, h * input);
-            GateBlocks.ToPyTorch<T>(node.R.AsSpan(dir * gh * h, gh * h), rnn.Parameter("weight_hh" + s), order, h * h);
+            GateBlocks.ToPyTorch<T>(node.W.AsSpan(dir * gh * input, gh * input), rnn.Parameter(layer, dir, RnnParameterKind.InputWeight), order, h * input);
+            GateBlocks.ToPyTorch<T>(node.R.AsSpan(dir * gh * h, gh * h), rnn.Parameter(layer, dir, RnnParameterKind.RecurrentWeight), order, h * h);
             if (!o.Bias) continue;
             if (node.B is null)
             {
-                rnn.Parameter("bias_ih" + s).Clear();
-                rnn.Parameter("bias_hh" + s).Clear();
+                rnn.Parameter(layer, dir, RnnParameterKind.InputBias).Clear();
+                rnn.Parameter(layer, dir, RnnParameterKind.RecurrentBias).Clear();
                 continue;
             }
-            GateBlocks.ToPyTorch<T>(node.B.AsSpan(dir * 2 * gh, gh), rnn.Parameter("bias_ih" + s), order, h);
-            GateBlocks.ToPyTorch<T>(node.B.AsSpan(dir * 2 * gh + gh, gh), rnn.Parameter("bias_hh" + s), order, h);
+            GateBlocks.ToPyTorch<T>(node.B.AsSpan(dir * 2 * gh, gh), rnn.Parameter(layer, dir, RnnParameterKind.InputBias), order, h);
+            GateBlocks.ToPyTorch<T>(node.B.AsSpan(dir * 2 * gh + gh, gh), rnn.Parameter(layer, dir, RnnParameterKind.RecurrentBias), order, h);
         }
     }
 
@@ -99,7 +97,7 @@ public static class OnnxRnnWeights
             throw new ArgumentException($"ONNX direction must be forward, reverse or bidirectional; actual '{node.Direction}'.", nameof(node));
         if (node.Direction == "reverse")
             throw new NotSupportedException("An ONNX node with direction=reverse runs one direction from each sequence's end; a CuRnn layer's single direction runs forward. Reverse the sequences and import it as forward.");
-        if (node.Bidirectional() != o.Bidirectional)
+        if (node.Directions != o.Directions)
             throw new ArgumentException($"The ONNX node is {node.Direction}; this layer has Bidirectional = {o.Bidirectional}.", nameof(node));
         if (node.HiddenSize != o.HiddenSize)
             throw new ArgumentException($"The ONNX node has hidden_size {node.HiddenSize}; this layer has HiddenSize = {o.HiddenSize}.", nameof(node));
@@ -131,14 +129,5 @@ public static class OnnxRnnWeights
             throw new NotSupportedException("The ONNX RNN node has the default activation (Tanh); this layer is RnnRelu.");
     }
 
-    private static bool Bidirectional<T>(this OnnxRnnTensors<T> node) => node.Direction == "bidirectional";
-
     private static string OperatorOf(RnnCellKind cell) => cell switch { RnnCellKind.Lstm => "LSTM", RnnCellKind.Gru => "GRU", _ => "RNN" };
-
-    internal static string Suffix(int layer, int direction) => $"_l{layer}" + (direction == 1 ? "_reverse" : "");
-
-    internal static void CheckLayer(RnnOptions o, int layer)
-    {
-        if (layer < 0 || layer >= o.NumLayers) ThrowHelper.OutOfRange(nameof(layer), $"in [0, {o.NumLayers - 1}]", layer);
-    }
 }

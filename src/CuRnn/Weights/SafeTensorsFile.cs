@@ -84,16 +84,20 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         var info = Find(name) ?? throw new KeyNotFoundException($"'{Path}' has no tensor named '{name}'.");
         if (info.ElementCount != destination.Length)
             throw new ArgumentException($"Tensor '{name}' {info.ShapeText} has {info.ElementCount} elements; the destination holds {destination.Length}.", nameof(destination));
-        TensorDTypes.Decode(info.DType, new ReadOnlySpan<byte>(_data + info.DataOffset, checked((int)info.ByteLength)), destination);
+        Decode(info, destination);
     }
+
+    private void Decode<T>(SafeTensorInfo info, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorDTypes.Decode(info.DType, new ReadOnlySpan<byte>(_data + info.DataOffset, checked((int)info.ByteLength)), destination);
 
     /// <summary>Tensor <paramref name="name"/> as a new array.</summary>
     /// <exception cref="KeyNotFoundException">The file has no such tensor.</exception>
     public T[] Read<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var info = Find(name) ?? throw new KeyNotFoundException($"'{Path}' has no tensor named '{name}'.");
         var values = new T[info.ElementCount];
-        Read<T>(name, values);
+        Decode(info, values);
         return values;
     }
 

@@ -13,22 +13,15 @@ internal static class KerasReference
 
     private static readonly Lazy<string?> s_unavailable = new(() =>
     {
-        var (code, output) = PythonTorchReference.Exec("node", "--version");
-        if (code != 0) return $"Node.js is not installed (apt-get install nodejs npm): {output.Trim()}";
-        if (Directory.Exists(Path.Combine(Folder, "node_modules", "@tensorflow", "tfjs-layers"))) return null;
-        var psi = new System.Diagnostics.ProcessStartInfo("npm", "ci --no-audit --no-fund --loglevel=error")
-        {
-            WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
         try
         {
-            using var p = System.Diagnostics.Process.Start(psi)!;
-            var err = p.StandardError.ReadToEndAsync();
-            p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? null : $"npm ci of TensorFlow.js Layers failed ({p.ExitCode}): {err.Result.Trim()}";
+            var (code, output) = PythonTorchReference.Exec("node", "--version");
+            if (code != 0) return $"Node.js does not run (apt-get install nodejs npm): {output.Trim()}";
+            if (Directory.Exists(Path.Combine(Folder, "node_modules", "@tensorflow", "tfjs-layers"))) return null;
+            (code, output) = PythonTorchReference.Exec("npm", "ci --no-audit --no-fund --loglevel=error", Folder);
+            return code == 0 ? null : $"npm ci of TensorFlow.js failed ({code}): {output.Trim()}";
         }
-        catch (System.ComponentModel.Win32Exception e) { return $"npm is not installed (apt-get install npm): {e.Message}"; }
+        catch (System.ComponentModel.Win32Exception e) { return $"Node.js or npm is not installed (apt-get install nodejs npm): {e.Message}"; }
     });
 
     /// <summary>Null when the reference can run; otherwise why not.</summary>

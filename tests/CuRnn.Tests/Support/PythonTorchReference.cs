@@ -52,9 +52,10 @@ internal static class PythonTorchReference
         finally { Directory.Delete(dir, recursive: true); }
     }
 
-    internal static (int Code, string Output) Exec(string file, string arguments)
+    internal static (int Code, string Output) Exec(string file, string arguments, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
         psi.Environment["OMP_NUM_THREADS"] = "1";
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
