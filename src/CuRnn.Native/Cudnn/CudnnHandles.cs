@@ -37,6 +37,17 @@ internal sealed unsafe class TensorDescriptorHandle : System.Runtime.InteropServ
         CudnnApi.Check(CudnnApi.cudnnSetTensorNdDescriptor(handle, type, 3, dims, strides), $"cudnnSetTensorNdDescriptor([{d0},{d1},{d2}])");
     }
 
+    /// <summary>
+    /// Sets a packed vector of <paramref name="elements"/> as a 4-d [1, n, 1, 1] shape: cuDNN's tensor operations
+    /// (cudnnAddTensor) refuse descriptors of fewer than 4 dimensions.
+    /// </summary>
+    public void SetVector4D(CudnnDataType type, int elements)
+    {
+        int* dims = stackalloc int[4] { 1, elements, 1, 1 };
+        int* strides = stackalloc int[4] { elements, 1, 1, 1 };
+        CudnnApi.Check(CudnnApi.cudnnSetTensorNdDescriptor(handle, type, 4, dims, strides), $"cudnnSetTensorNdDescriptor([1,{elements},1,1])");
+    }
+
     protected override bool ReleaseHandle() => CudnnApi.cudnnDestroyTensorDescriptor(handle) == 0;
 }
 

@@ -120,7 +120,7 @@ internal sealed unsafe class CudnnRuntime<T> : IDisposable where T : unmanaged
     {
         if (elements == 0) return;
         using var desc = new TensorDescriptorHandle();
-        desc.Set3D(DataType, 1, 1, checked((int)elements));
+        desc.SetVector4D(DataType, checked((int)elements));
         if (DataType == CudnnDataType.Double)
         {
             double one = 1;

@@ -199,7 +199,7 @@ internal sealed partial class CudnnEngine<T>
     private unsafe DeviceBuffer DropoutForward(List<DeviceBuffer> keep, nint x, nint y, int rows)
     {
         using var desc = new TensorDescriptorHandle();
-        desc.Set3D(_rt.DataType, 1, rows, _o.OutputFeatures);
+        desc.SetVector4D(_rt.DataType, rows * _o.OutputFeatures);   // elementwise: a 4-d vector, as cuDNN's tensor ops want
         CudnnApi.Check(CudnnApi.cudnnDropoutGetReserveSpaceSize(desc.Value, out nuint bytes), "cudnnDropoutGetReserveSpaceSize");
         var reserve = _rt.AllocateBytes((long)bytes);
         keep.Add(reserve);
@@ -210,7 +210,7 @@ internal sealed partial class CudnnEngine<T>
     private unsafe void DropoutBackward(nint dy, nint dx, int rows, DeviceBuffer reserve)
     {
         using var desc = new TensorDescriptorHandle();
-        desc.Set3D(_rt.DataType, 1, rows, _o.OutputFeatures);
+        desc.SetVector4D(_rt.DataType, rows * _o.OutputFeatures);   // elementwise: a 4-d vector, as cuDNN's tensor ops want
         CudnnApi.Check(CudnnApi.cudnnDropoutBackward(_rt.Handle.Value, _dropout.Value, desc.Value, dy, desc.Value, dx, reserve.Pointer, (nuint)reserve.Bytes), "cudnnDropoutBackward");
     }
 }
