@@ -9,12 +9,14 @@ namespace CuRnn.Native;
 /// </summary>
 public static class NativeLibraryProbe
 {
-    /// <summary>Folders searched after the default loader path, most specific first.</summary>
+    /// <summary>
+    /// Every folder searched besides the default loader path, most specific first: those named by
+    /// <see cref="NativeLibraryNames.SearchPathVariable"/> (searched before the default loader path), then the usual
+    /// install folders (searched after it).
+    /// </summary>
     public static IReadOnlyList<string> CandidateFolders()
     {
-        var folders = new List<string>();
-        string? env = Environment.GetEnvironmentVariable(NativeLibraryNames.SearchPathVariable);
-        if (!string.IsNullOrWhiteSpace(env)) folders.AddRange(env.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        var folders = new List<string>(ExplicitFolders());
         if (OperatingSystem.IsLinux())
         {
             folders.AddRange(["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu"]);
@@ -47,12 +49,20 @@ public static class NativeLibraryProbe
     /// <returns>Whether a library loaded.</returns>
     public static bool TryLoad(IReadOnlyList<string> names, ICollection<string> trace, out nint handle, out string? path)
     {
+        // The folders the user named win over whatever the loader would find on its own (a system cuDNN, say).
+        var explicitFolders = ExplicitFolders();
+        if (TryFolders(explicitFolders, names, trace, out handle, out path)) return true;
         foreach (string name in names)
         {
             if (NativeLibrary.TryLoad(name, out handle)) { trace.Add($"loaded {name} (default loader path)"); path = name; return true; }
             trace.Add($"not found: {name} (default loader path)");
         }
-        foreach (string folder in CandidateFolders())
+        return TryFolders(CandidateFolders().Skip(explicitFolders.Count), names, trace, out handle, out path);
+    }
+
+    private static bool TryFolders(IEnumerable<string> folders, IReadOnlyList<string> names, ICollection<string> trace, out nint handle, out string? path)
+    {
+        foreach (string folder in folders)
         {
             foreach (string name in names)
             {
@@ -64,6 +74,13 @@ public static class NativeLibraryProbe
         }
         handle = 0; path = null;
         return false;
+    }
+
+    /// <summary>The folders named by <see cref="NativeLibraryNames.SearchPathVariable"/>, in its order.</summary>
+    private static List<string> ExplicitFolders()
+    {
+        string? env = Environment.GetEnvironmentVariable(NativeLibraryNames.SearchPathVariable);
+        return string.IsNullOrWhiteSpace(env) ? [] : env.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Distinct().ToList();
     }
 
     private static IEnumerable<string> PythonPackageRoots()

@@ -57,6 +57,12 @@ public sealed class NativeBindingTests
         {
             Environment.SetEnvironmentVariable(NativeLibraryNames.SearchPathVariable, "/opt/my-cudnn/lib");
             Assert.That(NativeLibraryProbe.CandidateFolders()[0], Is.EqualTo("/opt/my-cudnn/lib"));
+            // Searched before the default loader path, so a system copy cannot shadow the one the user named.
+            var trace = new List<string>();
+            NativeLibraryProbe.TryLoad(["libcurnn-does-not-exist.so.7"], trace, out _, out _);
+            Assert.That(trace[0], Is.EqualTo("not found: /opt/my-cudnn/lib/libcurnn-does-not-exist.so.7"));
+            Assert.That(trace[1], Does.EndWith("(default loader path)"));
+            Assert.That(trace.Count(t => t.Contains("/opt/my-cudnn/lib/")), Is.EqualTo(1), "the named folder is searched once");
         }
         finally { Environment.SetEnvironmentVariable(NativeLibraryNames.SearchPathVariable, old); }
         var order = NativeLibraryNames.CudnnCompanions.Select(n => n[0]).ToList();
