@@ -84,13 +84,15 @@ public static class GpuBenchmark
                 rnn.Backward(tape, dy, dx, g);
             });
         }
-        if (!longShape)
-            foreach (var row in DeviceRows(shape, options, batch, r, repetitions)) yield return row;
+        foreach (var sync in Enum.GetValues<ParameterSync>())
+            foreach (var row in DeviceRows(shape, options with { ParameterSync = sync }, batch, r, repetitions)) yield return row;
     }
 
-    // The device-pointer API: no host copies, the figure to set beside a framework's GPU tensors.
+    // The device-pointer API: no host copies, the figure to set beside a framework's GPU tensors. With Compare each call
+    // reads the host parameters once; Announced (weights unchanged between calls) is the bare cuDNN call.
     private static IEnumerable<BenchRow> DeviceRows(BenchShape shape, RnnOptions options, SequenceBatch batch, Random r, int repetitions)
     {
+        string sync = options.ParameterSync == ParameterSync.Compare ? "" : $", {options.ParameterSync}";
         using var rnn = new Rnn<float>(options);
         using var device = CudaDevice.Open(options.DeviceOrdinal);
         long xn = batch.ElementCount(shape.Input), yn = batch.ElementCount(options.OutputFeatures);
@@ -102,12 +104,12 @@ public static class GpuBenchmark
         Upload(x, ParityRun.Uniform(r, xn));
         Upload(dy, ParityRun.Uniform(r, yn));
         var fwd = new DeviceForwardTensors(x.Pointer, y.Pointer);
-        yield return Measure(shape, "forward device Dynamic", false, rnn, repetitions, () =>
+        yield return Measure(shape, $"forward device Dynamic{sync}", false, rnn, repetitions, () =>
         {
             rnn.ForwardDevice(batch, fwd);
             CudaApi.Check(CudaApi.cuCtxSynchronize(), "cuCtxSynchronize");
         });
-        yield return Measure(shape, "train device Dynamic", false, rnn, repetitions, () =>
+        yield return Measure(shape, $"train device Dynamic{sync}", false, rnn, repetitions, () =>
         {
             using var tape = rnn.ForwardTrainingDevice(batch, fwd);
             rnn.BackwardDevice(tape, new DeviceBackwardTensors(dy.Pointer, dx.Pointer, g.Pointer));

@@ -20,13 +20,15 @@ namespace CuRnn;
 /// h0/hN [L*D, B, Hout], c0/cN [L*D, B, H] (index layer*D + direction), in the caller's sequence order. The
 /// reverse direction starts at each sequence's own last step.</para>
 /// <para>The engines agree within float rounding: the managed engine and cuDNN in strict FP32 differ by a relative
-/// error below 1e-5; static and dynamic mode likewise.</para>
+/// error below 1e-5 (3e-5 where cuDNN's persistent small-hidden kernel runs; see <see cref="RnnPrecision.Strict"/>);
+/// static and dynamic mode likewise.</para>
 /// <para>A layer runs one call at a time; a second thread entering while a call runs gets an exception.</para>
 /// </remarks>
 public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly ParameterLayout _layout;
     private readonly T[] _parameters;
+    private readonly ParameterVersions<T> _versions;
     private readonly DropoutSource _dropout;
     private readonly RnnEngine<T> _engine;
     private int _busy;
@@ -48,17 +50,18 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
         Options = options;
         _layout = new ParameterLayout(options);
         _parameters = new T[_layout.TotalLength];
+        _versions = new ParameterVersions<T>(_parameters, options.ParameterSync);
         _dropout = new DropoutSource(options.Seed ^ 0xD0D0D0D0UL);
         ResetParameters(options.Seed);
         var selection = BackendSelection.Choose(options.Backend);
         _engine = (selection.Chosen == RnnBackend.Cudnn ? TryCudnn(ref selection) : null)
-            ?? new ManagedEngine<T>(options, _layout, _parameters, _dropout);
+            ?? new ManagedEngine<T>(options, _layout, _versions, _dropout);
         Selection = selection;
     }
 
     private RnnEngine<T>? TryCudnn(ref BackendSelection selection)
     {
-        try { return new CudnnEngine<T>(Options, _layout, _parameters); }
+        try { return new CudnnEngine<T>(Options, _layout, _versions); }
         catch (Exception e) when (e is CudaException or CudnnException or DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
         {
             selection = selection.AfterEngineFailure(e);
@@ -83,7 +86,10 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
     /// <summary>Every parameter tensor with its PyTorch name, shape and offset in <see cref="Parameters"/>, in PyTorch's order.</summary>
     public IReadOnlyList<RnnParameterInfo> ParameterInfos => _layout.Parameters;
 
-    /// <summary>The flat parameter buffer. Writes take effect on the next call.</summary>
+    /// <summary>
+    /// The flat parameter buffer. Writes take effect on the next call; with <see cref="ParameterSync.Announced"/>, on
+    /// the next call after <see cref="ParametersChanged"/>.
+    /// </summary>
     public Span<T> Parameters { get { ThrowIfDisposed(); return _parameters; } }
 
     /// <summary>The elements of one named parameter (e.g. <c>weight_hh_l0_reverse</c>), row-major.</summary>
@@ -108,6 +114,19 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
         var rng = new SplitMix64(seed);
         double bound = 1.0 / Math.Sqrt(Options.HiddenSize);
         for (int i = 0; i < _parameters.Length; i++) _parameters[i] = T.CreateChecked((2 * rng.NextDouble() - 1) * bound);
+        _versions.Announce();
+    }
+
+    /// <summary>
+    /// Says that <see cref="Parameters"/> were written (an optimizer step, say): needed with
+    /// <see cref="ParameterSync.Announced"/>, harmless with <see cref="ParameterSync.Compare"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this layer.</exception>
+    public void ParametersChanged()
+    {
+        using var scope = Enter();
+        _versions.Announce();
     }
 
     /// <summary>Restarts the dropout masks' generator, so the next training forwards draw the same masks again.</summary>

@@ -39,6 +39,8 @@ public sealed record RnnOptions
     public int MaxThreads { get; init; }
     /// <summary>The CUDA device the cuDNN engine runs on.</summary>
     public int DeviceOrdinal { get; init; }
+    /// <summary>How the engine sees writes to the parameters: compared every call (default) or announced by <see cref="Rnn{T}.ParametersChanged"/>.</summary>
+    public ParameterSync ParameterSync { get; init; } = ParameterSync.Compare;
 
     /// <summary>D: 2 when bidirectional, else 1.</summary>
     public int Directions => Bidirectional ? 2 : 1;
@@ -67,5 +69,6 @@ public sealed record RnnOptions
         if (!Enum.IsDefined(Precision)) ThrowHelper.OutOfRange(nameof(Precision), "Strict, TensorFloat32 or Half", Precision);
         if (MaxThreads < 0) ThrowHelper.OutOfRange(nameof(MaxThreads), ">= 0", MaxThreads);
         if (DeviceOrdinal < 0) ThrowHelper.OutOfRange(nameof(DeviceOrdinal), ">= 0", DeviceOrdinal);
+        if (!Enum.IsDefined(ParameterSync)) ThrowHelper.OutOfRange(nameof(ParameterSync), "Compare or Announced", ParameterSync);
     }
 }

@@ -62,7 +62,7 @@ internal static class TrainCommand
                 {
                     Cell = CliOptions.Cell(p.GetValue(cell)!), InputSize = 1, HiddenSize = p.GetValue(hidden), NumLayers = p.GetValue(layers),
                     Bidirectional = p.GetValue(bidirectional), Seed = (ulong)p.GetValue(seed), Backend = CliOptions.Backend(p.GetValue(backend)!),
-                    MaxThreads = p.GetValue(threads),
+                    MaxThreads = p.GetValue(threads), ParameterSync = ParameterSync.Announced,   // the trainer says when Adam wrote
                 },
                 new TrainSettings(p.GetValue(epochs), p.GetValue(batch), p.GetValue(lr), p.GetValue(clip), p.GetValue(tolerance), p.GetValue(seed)),
                 p.GetValue(count), p.GetValue(minLength), p.GetValue(maxLength), p.GetValue(holdOut), p.GetValue(save)?.FullName);

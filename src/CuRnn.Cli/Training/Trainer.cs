@@ -78,6 +78,7 @@ internal static class Trainer
         if (norm > clipNorm) TensorPrimitives.Multiply(g, (float)(clipNorm / norm), g);
         int n = model.Rnn.ParameterCount, w = model.HeadWeight.Length;
         adam[0].Step(model.Rnn.Parameters, g[..n]);
+        model.Rnn.ParametersChanged();
         adam[1].Step(model.HeadWeight, g.Slice(n, w));
         adam[2].Step(model.HeadBias, g[(n + w)..]);
     }

@@ -21,9 +21,9 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
     private readonly PackedRecurrentWeights<T> _packed;
     private readonly int _h, _hout, _g, _d, _l;
 
-    public ManagedEngine(RnnOptions options, ParameterLayout layout, T[] parameters, DropoutSource dropout)
+    public ManagedEngine(RnnOptions options, ParameterLayout layout, ParameterVersions<T> parameters, DropoutSource dropout)
     {
-        _o = options; _layout = layout; _parameters = parameters; _dropout = dropout;
+        _o = options; _layout = layout; _parameters = parameters.Parameters; _dropout = dropout;
         _cell = options.Cell switch
         {
             RnnCellKind.RnnTanh => CellFunction.Tanh,
@@ -33,7 +33,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         };
         _h = options.HiddenSize; _hout = options.OutputSize; _g = options.Cell.GateCount() * _h;
         _d = options.Directions; _l = options.NumLayers;
-        _packed = new PackedRecurrentWeights<T>(options, layout);
+        _packed = new PackedRecurrentWeights<T>(options, layout, parameters.Track());
     }
 
     /// <summary>Enters a call: the thread limit for its products, and the packed weights brought up to date.</summary>

@@ -5,8 +5,9 @@ namespace CuRnn.Engines;
 
 /// <summary>
 /// The recurrent weights of every layer and direction packed once per weight version into the GEMM's panel layout:
-/// <c>W_hh</c>ᵀ for the forward step product, <c>W_hh</c> for the backward one. A call first compares the parameters
-/// with the snapshot taken at the last packing (one vectorised compare) and repacks only when they changed.
+/// <c>W_hh</c>ᵀ for the forward step product, <c>W_hh</c> for the backward one. A call first asks whether the parameters
+/// changed since the last packing (a bytewise compare with a snapshot, or the announced version; see
+/// <see cref="ParameterSync"/>) and repacks only when they did.
 /// Static mode's per-step input products also want <c>W_ih</c>ᵀ packed; those are packed on first request after each
 /// weight version, so dynamic-only layers never pay for them.
 /// </summary>
@@ -16,10 +17,9 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
     private readonly PackedMatrix<T>[,] _transposed, _plain;
     private readonly PackedMatrix<T>?[,] _input;
     private readonly bool[,] _inputValid;
-    private readonly T[] _snapshot;
-    private bool _valid;
+    private readonly PreparedParameters<T> _prepared;
 
-    public PackedRecurrentWeights(RnnOptions o, ParameterLayout layout)
+    public PackedRecurrentWeights(RnnOptions o, ParameterLayout layout, PreparedParameters<T> prepared)
     {
         _layout = layout;
         int g = o.Cell.GateCount() * o.HiddenSize, hout = o.OutputSize;
@@ -33,13 +33,13 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
                 _transposed[l, d] = new PackedMatrix<T>(hout, g);
                 _plain[l, d] = new PackedMatrix<T>(g, hout);
             }
-        _snapshot = new T[layout.TotalLength];
+        _prepared = prepared;
     }
 
     /// <summary>Repacks when <paramref name="parameters"/> differ from the last packed version.</summary>
     public void Refresh(ReadOnlySpan<T> parameters)
     {
-        if (_valid && parameters.SequenceEqual(_snapshot)) return;
+        if (_prepared.IsCurrent()) return;
         for (int l = 0; l < _transposed.GetLength(0); l++)
             for (int d = 0; d < _transposed.GetLength(1); d++)
             {
@@ -48,9 +48,8 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
                 _transposed[l, d].Pack(Transpose.Yes, whh, info.Columns);
                 _plain[l, d].Pack(Transpose.No, whh, info.Columns);
             }
-        parameters.CopyTo(_snapshot);
+        _prepared.MarkPrepared();
         Array.Clear(_inputValid);
-        _valid = true;
     }
 
     /// <summary><c>W_hh</c>ᵀ [Hout, G*H] of a layer and direction.</summary>
@@ -63,7 +62,7 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
         var packed = _input[layer, direction] ??= new PackedMatrix<T>(info.Columns, info.Rows);
         if (!_inputValid[layer, direction])
         {
-            packed.Pack(Transpose.Yes, _snapshot.AsSpan(info.Offset, info.Length), info.Columns);
+            packed.Pack(Transpose.Yes, _prepared.Parameters.AsSpan(info.Offset, info.Length), info.Columns);
             _inputValid[layer, direction] = true;
         }
         return packed;

@@ -73,6 +73,7 @@ public static class KerasRnnWeights
             throw new NotSupportedException("The Keras layer has a non-zero bias; this layer has Bias = false. Make the layer with Bias = true.");
 
         var order = GateBlocks.Keras(o.Cell);
+        rnn.ParametersChanged();   // announced before the writes below (one of them returns early)
         TransposeToPyTorch(keras.Kernel, rnn.Parameter(layer, direction, RnnParameterKind.InputWeight), order, h, input);
         TransposeToPyTorch(keras.RecurrentKernel, rnn.Parameter(layer, direction, RnnParameterKind.RecurrentWeight), order, h, h);
         if (!o.Bias) return;

@@ -72,6 +72,7 @@ public static class OnnxRnnWeights
             throw new NotSupportedException("The ONNX node has non-zero biases B; this layer has Bias = false. Make the layer with Bias = true.");
 
         var order = GateBlocks.Onnx(o.Cell);
+        rnn.ParametersChanged();
         for (int dir = 0; dir < d; dir++)
         {
             GateBlocks.ToPyTorch<T>(node.W.AsSpan(dir * gh * input, gh * input), rnn.Parameter(layer, dir, RnnParameterKind.InputWeight), order, h * input);

@@ -75,6 +75,7 @@ public static class RnnWeightsFile
 
         var parameters = rnn.Parameters;
         foreach (var p in rnn.ParameterInfos) file.Read(prefix + p.Name, parameters.Slice(p.Offset, p.Length));
+        rnn.ParametersChanged();
     }
 
     /// <summary>The options of the layer stored in a file: from the tensors' names and shapes (and CuRnn's metadata).</summary>

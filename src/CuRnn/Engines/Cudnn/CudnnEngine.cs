@@ -15,21 +15,20 @@ internal sealed partial class CudnnEngine<T> : RnnEngine<T> where T : unmanaged,
     private readonly RnnOptions _o;
     private readonly ParameterLayout _layout;
     private readonly T[] _parameters;
-    private readonly T[] _uploaded;
+    private readonly PreparedParameters<T> _uploaded;
     private readonly CudnnRuntime<T> _rt;
     private readonly DropoutDescriptorHandle _noDropout;
     private readonly DropoutDescriptorHandle _dropout;
     private readonly CudnnNetwork<T> _dynamic;
     private CudnnNetwork<T>[,]? _static;
-    private bool _uploadedOnce;
     private ulong _dropoutSeed;
 
-    public CudnnEngine(RnnOptions options, ParameterLayout layout, T[] parameters)
+    public CudnnEngine(RnnOptions options, ParameterLayout layout, ParameterVersions<T> parameters)
     {
         _o = options;
         _layout = layout;
-        _parameters = parameters;
-        _uploaded = new T[parameters.Length];
+        _parameters = parameters.Parameters;
+        _uploaded = parameters.Track();
         _rt = new CudnnRuntime<T>(options);
         try
         {
@@ -67,19 +66,18 @@ internal sealed partial class CudnnEngine<T> : RnnEngine<T> where T : unmanaged,
             for (int l = 0; l < _o.NumLayers; l++)
                 for (int d = 0; d < _o.Directions; d++)
                     nets[l, d] = new CudnnNetwork<T>(_rt, _o, _layout, _noDropout, l, 1, d);
-            _uploadedOnce = false;   // the new weight spaces need the parameters
+            _uploaded.Invalidate();   // the new weight spaces need the parameters
             return _static = nets;
         }
     }
 
-    /// <summary>Re-uploads the parameters when the host buffer changed since the last upload (one compare, no copy otherwise).</summary>
+    /// <summary>Re-uploads the parameters when they changed since the last upload (see <see cref="ParameterSync"/>).</summary>
     private void SyncWeights()
     {
-        if (_uploadedOnce && _parameters.AsSpan().SequenceEqual(_uploaded)) return;
+        if (_uploaded.IsCurrent()) return;
         _dynamic.Upload(_parameters);
         if (_static is not null) foreach (var n in _static) n.Upload(_parameters);
-        _parameters.CopyTo(_uploaded, 0);
-        _uploadedOnce = true;
+        _uploaded.MarkPrepared();
     }
 
     internal void ReseedDropout(ulong seed)
@@ -154,4 +152,6 @@ internal readonly struct PackedShape
     public int[] Lengths { get; }
     public int Steps { get; }
     public int Rows { get; }
+    /// <summary>Every sequence has the same length and none is empty: packed rows are then also the unpacked [T, B, ·] layout.</summary>
+    public bool Rectangular => Batch == Source.BatchSize && Rows == (long)Steps * Batch;
 }
