@@ -36,7 +36,7 @@ public static class ParityRun
         var r = new Random(seed);
         var o = c.Options(RnnBackend.Cudnn);
         int b = ParityCase.Batch, steps = ParityCase.Steps;
-        var lengths = MixedLengths(r, b, steps);
+        var lengths = c.Rectangular ? Enumerable.Repeat(steps, b).ToArray() : MixedLengths(r, b, steps);
         var batch = SequenceBatch.Padded(SequenceLayout.SequenceMajor, steps, lengths);
         var x = Uniform(r, batch.ElementCount(o.InputSize));
         var dy = Uniform(r, batch.ElementCount(o.OutputFeatures));
@@ -73,7 +73,7 @@ public static class ParityRun
 
         var o = gpu.Options;
         int b = ParityCase.Batch, steps = ParityCase.Steps;
-        var lengths = MixedLengths(r, b, steps);
+        var lengths = c.Rectangular ? Enumerable.Repeat(steps, b).ToArray() : MixedLengths(r, b, steps);
         if (c.Layout == SequenceLayout.Packed) lengths = lengths.OrderByDescending(l => l).ToArray();
         var batch = c.Layout == SequenceLayout.Packed ? SequenceBatch.Packed(lengths) : SequenceBatch.Padded(c.Layout, steps, lengths);
         bool lstm = o.Cell == RnnCellKind.Lstm;
@@ -97,17 +97,20 @@ public static class ParityRun
         var y = Poisoned(yLen); var hN = Poisoned(h0.Length); var cN = Poisoned(c0.Length);
         var dx = Poisoned(xLen); var dh0 = Poisoned(h0.Length); var dc0 = Poisoned(c0.Length);
         var g = Poisoned(gpu.ParameterCount);
+        var yInference = Poisoned(yLen); var hNInference = Poisoned(h0.Length);
         if (c.Api == ParityApi.HostSpans)
         {
-            using var tape = gpu.ForwardTraining(batch, x, y, h0, c0, hN, cN);
-            gpu.Backward(tape, dy, dx, g, dhN, dcN, dh0, dc0, GradientMode.Overwrite);
+            using (var tape = gpu.ForwardTraining(batch, x, y, h0, c0, hN, cN))
+                gpu.Backward(tape, dy, dx, g, dhN, dcN, dh0, dc0, GradientMode.Overwrite);
+            gpu.Forward(batch, x, yInference, h0, c0, hNInference);
         }
-        else RunOnDevice(gpu, batch, x, h0, c0, dy, dhN, dcN, y, hN, cN, dx, dh0, dc0, g);
+        else RunOnDevice(gpu, batch, x, h0, c0, dy, dhN, dcN, y, hN, cN, dx, dh0, dc0, g, yInference, hNInference);
 
         var errors = new List<(string, double)>
         {
             ("y", RelativeError(y, ry)), ("hN", RelativeError(hN, rhN)), ("dx", RelativeError(dx, rdx)),
             ("dh0", RelativeError(dh0, rdh0)), ("dW", RelativeError(g, rg)),
+            ("y (inference)", RelativeError(yInference, ry)), ("hN (inference)", RelativeError(hNInference, rhN)),
         };
         if (lstm) { errors.Add(("cN", RelativeError(cN, rcN))); errors.Add(("dc0", RelativeError(dc0, rdc0))); }
         return new ParityResult(c, seed, errors, c.Tolerance);
@@ -115,7 +118,8 @@ public static class ParityRun
 
     // Device-pointer API: the same data uploaded to buffers this code owns, the layer called with their addresses.
     private static unsafe void RunOnDevice(Rnn<float> gpu, SequenceBatch batch, float[] x, float[] h0, float[] c0, float[] dy,
-        float[] dhN, float[] dcN, float[] y, float[] hN, float[] cN, float[] dx, float[] dh0, float[] dc0, float[] g)
+        float[] dhN, float[] dcN, float[] y, float[] hN, float[] cN, float[] dx, float[] dh0, float[] dc0, float[] g,
+        float[] yInference, float[] hNInference)
     {
         using var device = CudaDevice.Open(gpu.Options.DeviceOrdinal);
         var owned = new List<DeviceBuffer>();
@@ -142,6 +146,9 @@ public static class ParityRun
             using (var tape = gpu.ForwardTrainingDevice(batch, new DeviceForwardTensors(dX, dY, dH0, dC0, dHN, dCN)))
                 gpu.BackwardDevice(tape, new DeviceBackwardTensors(gDY, gDX, gW, gDHN, gDCN, gDH0, gDC0), GradientMode.Overwrite);
             Down(dY, y); Down(dHN, hN); Down(dCN, cN); Down(gDX, dx); Down(gDH0, dh0); Down(gDC0, dc0); Down(gW, g);
+            nint iY = Up(yInference), iHN = Up(hNInference);
+            gpu.ForwardDevice(batch, new DeviceForwardTensors(dX, iY, dH0, dC0, iHN));
+            Down(iY, yInference); Down(iHN, hNInference);
         }
         finally { foreach (var b in owned) b.Dispose(); }
     }

@@ -44,9 +44,11 @@ public sealed class ParityMatrixTests
     {
         var all = ParityCases.All().ToList();
         // 5 cell/projection combinations × 2 layer counts × 2 directions × 3 layouts × (2 modes × 2 swap + device API),
-        // plus TF32 and FP16 for LSTM and GRU
-        Assert.That(all, Has.Count.EqualTo(5 * 2 * 2 * 3 * 5 + 4));
+        // plus TF32 and FP16 for LSTM and GRU; then equal lengths: 4 cells × 2 hidden sizes × 2 layer counts ×
+        // 2 directions × 2 layouts × (swap off, swap on, device API), plus TF32 and FP16 for LSTM
+        Assert.That(all, Has.Count.EqualTo(5 * 2 * 2 * 3 * 5 + 4 + 4 * 2 * 2 * 2 * 2 * 3 + 2));
         Assert.That(all.Select(c => c.Name).Distinct().Count(), Is.EqualTo(all.Count));
+        Assert.That(all.Where(c => c.Rectangular).Select(c => c.Options(RnnBackend.Managed).HiddenSize).Distinct(), Is.EquivalentTo(new[] { ParityCase.HiddenSize, 160 }));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using CuRnn.Native;
 using CuRnn.Native.Cuda;
 using CuRnn.Native.Cudnn;
 
@@ -36,12 +37,13 @@ internal sealed partial class CudnnEngine<T>
         public required int[] ZeroRows;     // padded: caller rows of length 0 (run at length 1)
     }
 
-    private DeviceShape DeviceShapeOf(SequenceBatch batch)
+    private DeviceShape DeviceShapeOf(SequenceBatch batch, bool training)
     {
         if (batch.Layout == SequenceLayout.Packed || batch.RowsArePacked)
         {
             var shape = new PackedShape(batch);
-            return new DeviceShape { Plan = DynamicPlan(shape, _dynamic.Descriptor), Rnn = _dynamic.Descriptor, Batch = shape.Batch, ZeroRows = [] };
+            var descriptor = DynamicDescriptor(shape, training);
+            return new DeviceShape { Plan = DynamicPlan(shape, descriptor), Rnn = descriptor, Batch = shape.Batch, ZeroRows = [] };
         }
         var lengths = batch.Lengths.ToArray();
         var zero = Enumerable.Range(0, lengths.Length).Where(b => lengths[b] == 0).ToArray();
@@ -61,7 +63,18 @@ internal sealed partial class CudnnEngine<T>
                 "Use the host-span API (it runs such batches a step per call) or split the sequence and carry the state.");
         _rt.Enter(stream);
         SyncWeights();
-        var shape = DeviceShapeOf(batch);
+        // Where the small-hidden kernel would run and cuDNN refuses it for this configuration, run the standard one.
+        bool smallHidden = batch.RowsArePacked && !ReferenceEquals(DynamicDescriptor(new PackedShape(batch), training), _dynamic.Descriptor);
+        try { return ForwardDevice(batch, io, training, DeviceShapeOf(batch, training)); }
+        catch (CudnnException e) when (smallHidden && e.Status / 1000 == 3)
+        {
+            _dynamic.RefuseSmallHidden();
+            return ForwardDevice(batch, io, training, DeviceShapeOf(batch, training));
+        }
+    }
+
+    private EngineTape? ForwardDevice(SequenceBatch batch, in DeviceForwardIo io, bool training, DeviceShape shape)
+    {
         var tape = new CudnnDeviceTape<T>(batch, shape.Plan, shape.Rnn, shape.Batch, shape.ZeroRows);
         try
         {

@@ -1,3 +1,4 @@
+using CuRnn.Native;
 using CuRnn.Native.Cuda;
 using CuRnn.Native.Cudnn;
 
@@ -7,8 +8,24 @@ namespace CuRnn.Engines.Cudnn;
 internal sealed partial class CudnnEngine<T>
 {
     private RnnDataPlan DynamicPlan(in PackedShape shape, RnnDescriptorHandle rnn) =>
-        new(_rt.DataType, _rt.Handle.Value, rnn, CudnnRnnDataLayout.SequenceMajorPacked, shape.Steps, shape.Lengths,
-            _o.InputSize, _o.OutputFeatures, _o.NumLayers * _o.Directions, _o.OutputSize, _o.HiddenSize, IsLstm);
+        new(_rt.DataType, _rt.Handle.Value, rnn,
+            ReferenceEquals(rnn, _dynamic.Descriptor) ? CudnnRnnDataLayout.SequenceMajorPacked : CudnnRnnDataLayout.SequenceMajorUnpacked,
+            shape.Steps, shape.Lengths, _o.InputSize, _o.OutputFeatures, _o.NumLayers * _o.Directions, _o.OutputSize, _o.HiddenSize, IsLstm);
+
+    /// <summary>
+    /// The descriptor for a dynamic call: the small-hidden persistent kernel where every sequence has the same length
+    /// and the layer qualifies (one launch instead of a few per step), else the standard algorithm.
+    /// </summary>
+    private RnnDescriptorHandle DynamicDescriptor(in PackedShape shape, bool training) =>
+        (shape.Rectangular ? _dynamic.SmallHiddenDescriptor(training) : null) ?? _dynamic.Descriptor;
+
+    /// <summary>cuDNN may still refuse the small-hidden kernel for a configuration (NOT_SUPPORTED): then the standard one runs.</summary>
+    private bool RefusedSmallHidden(RnnDescriptorHandle rnn, CudnnException e)
+    {
+        if (ReferenceEquals(rnn, _dynamic.Descriptor) || e.Status / 1000 != 3) return false;
+        _dynamic.RefuseSmallHidden();
+        return true;
+    }
 
     private bool IsLstm => _o.Cell == RnnCellKind.Lstm;
 
@@ -69,8 +86,15 @@ internal sealed partial class CudnnEngine<T>
         }
         _rt.Enter();
         SyncWeights();
-        var plan = DynamicPlan(shape, _dynamic.Descriptor);
-        var tape = new CudnnDynamicTape<T>(shape, plan);
+        var rnn = DynamicDescriptor(shape, training);
+        try { return RunDynamic(batch, io, training, shape, rnn); }
+        catch (CudnnException e) when (RefusedSmallHidden(rnn, e)) { return RunDynamic(batch, io, training, shape, _dynamic.Descriptor); }
+    }
+
+    private CudnnDynamicTape<T>? RunDynamic(SequenceBatch batch, in ForwardIo<T> io, bool training, PackedShape shape, RnnDescriptorHandle rnn)
+    {
+        var plan = DynamicPlan(shape, rnn);
+        var tape = new CudnnDynamicTape<T>(shape, plan, rnn);
         try
         {
             int n = shape.Rows, bp = shape.Batch;
@@ -83,7 +107,7 @@ internal sealed partial class CudnnEngine<T>
             using var cy = io.CN.IsEmpty ? null : Alloc((long)Slabs * bp * _o.HiddenSize);
             using var ws = _rt.AllocateBytes(training ? plan.TrainingWorkspaceBytes : plan.InferenceWorkspaceBytes);
             if (training) tape.Reserve = _rt.AllocateBytes(plan.ReserveBytes);
-            CudnnApi.Check(CudnnApi.cudnnRNNForward(_rt.Handle.Value, _dynamic.Descriptor.Value,
+            CudnnApi.Check(CudnnApi.cudnnRNNForward(_rt.Handle.Value, rnn.Value,
                 training ? CudnnForwardMode.Training : CudnnForwardMode.Inference, 0,
                 plan.X.Value, tape.X.Pointer, plan.Y.Value, tape.Y.Pointer,
                 plan.H.Value, Ptr(tape.Hx), Ptr(hy), plan.CValue, Ptr(tape.Cx), Ptr(cy),
@@ -124,7 +148,7 @@ internal sealed partial class CudnnEngine<T>
         using var dhx = io.DH0.IsEmpty ? null : Alloc((long)Slabs * bp * _o.OutputSize);
         using var dcx = io.DC0.IsEmpty ? null : Alloc((long)Slabs * bp * _o.HiddenSize);
         using var ws = _rt.AllocateBytes(plan.TrainingWorkspaceBytes);
-        CudnnApi.Check(CudnnApi.cudnnRNNBackwardData_v8(_rt.Handle.Value, _dynamic.Descriptor.Value, 0,
+        CudnnApi.Check(CudnnApi.cudnnRNNBackwardData_v8(_rt.Handle.Value, tape.Rnn!.Value, 0,
             plan.Y.Value, tape.Y!.Pointer, dy.Pointer, plan.X.Value, dx.Pointer,
             plan.H.Value, Ptr(tape.Hx), Ptr(dhy), Ptr(dhx), plan.CValue, Ptr(tape.Cx), Ptr(dcy), Ptr(dcx),
             (nuint)_dynamic.WeightBytes, _dynamic.Weights.Pointer, (nuint)ws.Bytes, ws.Pointer,
@@ -134,7 +158,7 @@ internal sealed partial class CudnnEngine<T>
             // cuDNN adds into the gradient space (ADD mode, as PyTorch and NVIDIA's sample use it): zero it first.
             using var dw = _rt.AllocateBytes(_dynamic.WeightBytes);
             CudaCopy.Zero(dw.Pointer, dw.Bytes, _rt.CurrentStream);
-            CudnnApi.Check(CudnnApi.cudnnRNNBackwardWeights_v8(_rt.Handle.Value, _dynamic.Descriptor.Value, CudnnWgradMode.Add, 0,
+            CudnnApi.Check(CudnnApi.cudnnRNNBackwardWeights_v8(_rt.Handle.Value, tape.Rnn.Value, CudnnWgradMode.Add, 0,
                 plan.X.Value, tape.X!.Pointer, plan.H.Value, Ptr(tape.Hx), plan.Y.Value, tape.Y.Pointer,
                 (nuint)_dynamic.WeightBytes, dw.Pointer, (nuint)ws.Bytes, ws.Pointer,
                 (nuint)tape.Reserve.Bytes, tape.Reserve.Pointer), "cudnnRNNBackwardWeights_v8");

@@ -18,7 +18,10 @@ internal sealed unsafe class CudnnNetwork<T> : IDisposable where T : unmanaged
     private readonly RnnOptions _o;
     private readonly DropoutDescriptorHandle _dropout;
     private readonly Segment[] _segments;
+    private readonly ParameterLayout _layout;
     private RnnDescriptorHandle? _paddedIo;
+    private RnnDescriptorHandle? _smallHidden;
+    private bool _smallHiddenRefused;
 
     // firstLayer, layers: the part of the layer's stack this network runs; direction: -1 for both directions as the
     // options say, 0 or 1 for only that direction (a unidirectional network).
@@ -28,6 +31,7 @@ internal sealed unsafe class CudnnNetwork<T> : IDisposable where T : unmanaged
         _rt = rt;
         _o = o;
         _dropout = dropout;
+        _layout = layout;
         FirstLayer = firstLayer;
         Layers = layers;
         Direction = direction;
@@ -65,7 +69,44 @@ internal sealed unsafe class CudnnNetwork<T> : IDisposable where T : unmanaged
         }
     }
 
-    private RnnDescriptorHandle CreateDescriptor(uint auxFlags)
+    /// <summary>
+    /// cuDNN's persistent kernel for small hidden sizes (PERSIST_STATIC_SMALL_H, padded I/O, as PyTorch picks it):
+    /// one launch for the whole sequence instead of a few per step, for batches whose sequences all have the same
+    /// length. Null where it does not apply (projection, double, a large hidden size, or cuDNN refused it here).
+    /// </summary>
+    /// <param name="training">Training calls run backward with the same descriptor, so they take the backward's limits.</param>
+    public RnnDescriptorHandle? SmallHiddenDescriptor(bool training)
+    {
+        if (_smallHiddenRefused || !SmallHiddenFits(training)) return null;
+        if (_smallHidden is not null) return _smallHidden;
+        var d = CreateDescriptor(CudnnAuxFlags.PaddedIoEnabled, CudnnRnnAlgo.PersistStaticSmallH);
+        CudnnApi.Check(CudnnApi.cudnnGetRNNWeightSpaceSize(_rt.Handle.Value, d.Value, out nuint bytes), "cudnnGetRNNWeightSpaceSize(PERSIST_STATIC_SMALL_H)");
+        // One weight space serves every descriptor: take this one only if cuDNN lays the weights out the same way.
+        bool flat = SpaceIsFlatLayout;
+        bool same = (long)bytes == WeightBytes && MapWeights(d, _layout).AsSpan().SequenceEqual(_segments);
+        SpaceIsFlatLayout = flat;
+        if (!same)
+        {
+            d.Dispose();
+            _smallHiddenRefused = true;
+            return null;
+        }
+        return _smallHidden = d;
+    }
+
+    /// <summary>cuDNN answered NOT_SUPPORTED for the small-hidden descriptor: use the standard one from now on.</summary>
+    public void RefuseSmallHidden() => _smallHiddenRefused = true;
+
+    // PyTorch's limits for this algorithm (forward: tanh/ReLU <= 384, LSTM/GRU <= 192; backward: 256 / 128; SM >= 6.0).
+    private bool SmallHiddenFits(bool training)
+    {
+        if (_o.ProjectionSize > 0 || _rt.DataType == CudnnDataType.Double || _rt.Device.ComputeCapability < 60) return false;
+        bool plain = _o.Cell is RnnCellKind.RnnTanh or RnnCellKind.RnnRelu;
+        int limit = training ? (plain ? 256 : 128) : (plain ? 384 : 192);
+        return _o.HiddenSize <= limit;
+    }
+
+    private RnnDescriptorHandle CreateDescriptor(uint auxFlags, CudnnRnnAlgo algo = CudnnRnnAlgo.Standard)
     {
         var d = new RnnDescriptorHandle(_dropout);
         var mode = _o.Cell switch
@@ -76,12 +117,12 @@ internal sealed unsafe class CudnnNetwork<T> : IDisposable where T : unmanaged
             _ => CudnnRnnMode.Gru,
         };
         // STANDARD: the only algorithm that takes projection and unequal lengths in one batch.
-        CudnnApi.Check(CudnnApi.cudnnSetRNNDescriptor_v8(d.Value, CudnnRnnAlgo.Standard, mode,
+        CudnnApi.Check(CudnnApi.cudnnSetRNNDescriptor_v8(d.Value, algo, mode,
             _o.Bias ? CudnnRnnBiasMode.Double : CudnnRnnBiasMode.NoBias,
             Directions == 2 ? CudnnDirectionMode.Bidirectional : CudnnDirectionMode.Unidirectional,
             CudnnRnnInputMode.Linear, _rt.DataType, _rt.MathPrecision, _rt.MathType,
             InputSize, _o.HiddenSize, _o.OutputSize, Layers, _dropout.Value, auxFlags),
-            $"cudnnSetRNNDescriptor_v8({_o.Cell}, I={InputSize}, H={_o.HiddenSize}, P={_o.OutputSize}, L={Layers}, D={Directions})");
+            $"cudnnSetRNNDescriptor_v8({algo}, {_o.Cell}, I={InputSize}, H={_o.HiddenSize}, P={_o.OutputSize}, L={Layers}, D={Directions})");
         return d;
     }
 
@@ -195,6 +236,7 @@ internal sealed unsafe class CudnnNetwork<T> : IDisposable where T : unmanaged
     public void Dispose()
     {
         _paddedIo?.Dispose();
+        _smallHidden?.Dispose();
         Descriptor.Dispose();
         Weights.Dispose();
     }

@@ -1,4 +1,5 @@
 using CuRnn.Native.Cuda;
+using CuRnn.Native.Cudnn;
 
 namespace CuRnn.Engines.Cudnn;
 
@@ -6,13 +7,15 @@ namespace CuRnn.Engines.Cudnn;
 /// A dynamic-mode training forward's saved state: x, y, h0, c0 and the reserve space, on the device, or (swap) in
 /// page-locked host memory from the end of the forward until the backward brings them back.
 /// </summary>
-internal sealed class CudnnDynamicTape<T>(PackedShape shape, RnnDataPlan? plan) : EngineTape where T : unmanaged
+internal sealed class CudnnDynamicTape<T>(PackedShape shape, RnnDataPlan? plan, RnnDescriptorHandle? rnn = null) : EngineTape where T : unmanaged
 {
     private PinnedHostMemoryHandle?[]? _host;
     private CudaEventHandle? _produced;
 
     public PackedShape Shape { get; } = shape;
     public RnnDataPlan? Plan { get; } = plan;
+    /// <summary>The descriptor the forward ran with; backward must use the same one.</summary>
+    public RnnDescriptorHandle? Rnn { get; } = rnn;
     public DeviceBuffer? X, Y, Hx, Cx, Reserve;
 
     private DeviceBuffer?[] Saved => [X, Y, Hx, Cx, Reserve];
