@@ -42,7 +42,7 @@ case "$target" in
       cc=$(ls /usr/bin/clang-[0-9]* 2>/dev/null | sort -V | tail -1 || true)
       if [ -n "$cc" ]; then linker=(-p:CppCompilerAndLinker="$(basename "$cc")"); else linker=(-p:CppCompilerAndLinker=gcc); fi
     fi
-    dotnet publish src/CuRnn.Cli -c Release -r linux-x64 -p:PublishAot=true -p:PackAsTool=false "${linker[@]}" -o "$out" "$@"
+    dotnet publish src/CuRnn.Cli -c Release -r linux-x64 -p:PublishAot=true -p:PackAsTool=false -p:IlcInstructionSet=x86-64-v3 "${linker[@]}" -o "$out" "$@"
     rm -f "$out"/*.dbg "$out"/*.pdb "$out"/*.xml
     mv "$out/CuRnn.Cli" "$out/curnn"
     cp tools/gpu-bundle/run.sh tools/gpu-bundle/torch_anchor.py "$out"/
