@@ -118,6 +118,9 @@ public sealed class SequenceBatch
     /// Whether the caller's rows already are the packed rows: a packed batch, or a sequence-major batch in which
     /// every sequence runs all T steps. Engines then read and write the caller's spans with no reordering copy.
     /// </summary>
+    /// <summary>Every sequence has length <see cref="MaxLength"/> &gt; 0: packed rows are then also the unpacked [T, B, ·] layout.</summary>
+    internal bool IsRectangular => MaxLength > 0 && TotalSteps == (long)MaxLength * BatchSize;
+
     internal bool RowsArePacked => Layout == SequenceLayout.Packed || (Layout == SequenceLayout.SequenceMajor && TotalSteps == (long)MaxLength * BatchSize);
 
     /// <summary>Position in the sorted (longest-first) order → index in the caller's order.</summary>

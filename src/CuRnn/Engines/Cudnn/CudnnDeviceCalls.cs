@@ -64,7 +64,7 @@ internal sealed partial class CudnnEngine<T>
         _rt.Enter(stream);
         SyncWeights();
         // Where the small-hidden kernel would run and cuDNN refuses it for this configuration, run the standard one.
-        bool smallHidden = batch.RowsArePacked && !ReferenceEquals(DynamicDescriptor(new PackedShape(batch), training), _dynamic.Descriptor);
+        bool smallHidden = batch.RowsArePacked && batch.IsRectangular && _dynamic.SmallHiddenDescriptor(training) is not null;
         try { return ForwardDevice(batch, io, training, DeviceShapeOf(batch, training)); }
         catch (CudnnException e) when (smallHidden && e.Status / 1000 == 3)
         {

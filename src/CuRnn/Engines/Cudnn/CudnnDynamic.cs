@@ -17,7 +17,7 @@ internal sealed partial class CudnnEngine<T>
     /// and the layer qualifies (one launch instead of a few per step), else the standard algorithm.
     /// </summary>
     private RnnDescriptorHandle DynamicDescriptor(in PackedShape shape, bool training) =>
-        (shape.Rectangular ? _dynamic.SmallHiddenDescriptor(training) : null) ?? _dynamic.Descriptor;
+        (shape.Source.IsRectangular ? _dynamic.SmallHiddenDescriptor(training) : null) ?? _dynamic.Descriptor;
 
     /// <summary>cuDNN may still refuse the small-hidden kernel for a configuration (NOT_SUPPORTED): then the standard one runs.</summary>
     private bool RefusedSmallHidden(RnnDescriptorHandle rnn, CudnnException e)

@@ -152,6 +152,4 @@ internal readonly struct PackedShape
     public int[] Lengths { get; }
     public int Steps { get; }
     public int Rows { get; }
-    /// <summary>Every sequence has the same length and none is empty: packed rows are then also the unpacked [T, B, ·] layout.</summary>
-    public bool Rectangular => Batch == Source.BatchSize && Rows == (long)Steps * Batch;
 }
