@@ -23,7 +23,7 @@ public enum Transpose
 /// Panels of A (<see cref="MR"/> rows) and B (<c>NR</c> columns) are packed into thread-local scratch
 /// so the micro-kernel reads both contiguously whatever the transposition; partial tiles are padded
 /// with zeros in the panels and written back through a small tile buffer. Large products split their
-/// columns over two workers. Scratch is allocated once per thread and element type.
+/// columns with the <see cref="HelperThread"/>. Scratch is allocated once per thread and element type.
 /// </remarks>
 public static partial class Gemm
 {
@@ -43,7 +43,7 @@ public static partial class Gemm
 
     /// <summary>
     /// Threads a product may use on the calling thread: 1 keeps it on the caller, 2 (default) lets large products
-    /// share the persistent worker. Set by the engine for the duration of a call.
+    /// share the <see cref="HelperThread"/>. Set by the engine for the duration of a call.
     /// </summary>
     [ThreadStatic] private static int t_threadLimit;
 
@@ -55,7 +55,11 @@ public static partial class Gemm
         return old;
     }
 
-    private static bool MayUseWorker => t_threadLimit != 1;
+    /// <summary>Whether work on the calling thread may be shared with the <see cref="HelperThread"/>.</summary>
+    internal static bool MayUseHelper => t_threadLimit != 1;
+
+    /// <summary>Rows of the micro-kernel's register tile: row ranges cut at multiples of it waste no tile rows.</summary>
+    internal static int RowTile => MR;
 
     /// <summary>Computes <c>C = (accumulate ? C : 0) + op(A)·op(B)</c>.</summary>
     /// <param name="transA">Whether A is read transposed.</param>
@@ -109,19 +113,26 @@ public static partial class Gemm
         fixed (T* pa = a, pc = c)
         {
             var job = new Job<T>(transA, m, k, pa, a.Length, lda, b, pc, c.Length, ldc, accumulate);
-            if (MayUseWorker && work >= ParallelThreshold && n >= 2 * nr && GemmWorker<T>.Available)
+            if (MayUseHelper && work >= ParallelThreshold && n >= 2 * nr)
             {
-                // Two column ranges, each a full blocked product; the right one goes to the persistent worker.
+                // Two column ranges, each a full blocked product; the right one goes to the helper thread.
                 int half = (n / 2 + nr - 1) / nr * nr;
-                if (GemmWorker<T>.TryStart(job, half, n))
-                {
-                    try { Blocked(job, 0, half); }
-                    finally { GemmWorker<T>.Wait(); }
-                    return;
-                }
+                if (RunShared(job, 0, half, job, half, n)) return;
             }
             Blocked(job, 0, n);
         }
+    }
+
+    // Columns [from, to) of `mine` here and [helperFrom, helperTo) of `theirs` on the helper; false (nothing done) when
+    // the helper is busy.
+    private static unsafe bool RunShared<T>(in Job<T> mine, int from, int to, in Job<T> theirs, int helperFrom, int helperTo)
+        where T : unmanaged, INumber<T>
+    {
+        var share = new HelperShare<T>(theirs, helperFrom, helperTo);
+        if (!HelperThread.TryStart(&HelperShare<T>.Run, Unsafe.AsPointer(ref share))) return false;
+        try { Blocked(mine, from, to); }
+        finally { HelperThread.Wait(); }
+        return true;
     }
 
     /// <summary>Where B comes from: a row-major operand read as stored or transposed, or a packed matrix.</summary>
@@ -135,7 +146,7 @@ public static partial class Gemm
         public ReadOnlySpan<T> Span => new(Pointer, Length);
     }
 
-    /// <summary>One product, by pointers, so the worker thread can take part of it.</summary>
+    /// <summary>One product, by pointers, so the helper thread can take part of it.</summary>
     private readonly unsafe struct Job<T>(Transpose ta, int m, int k, T* a, int aLength, int lda, BSource<T> b, T* c, int cLength, int ldc, bool accumulate)
         where T : unmanaged, INumber<T>
     {
@@ -148,54 +159,16 @@ public static partial class Gemm
         public Span<T> CSpan => new(C, CLength);
     }
 
-    /// <summary>
-    /// One persistent background thread per element type that takes the right column range of large products, so
-    /// the two cores share a GEMM without a task (or any allocation) per call. A caller that finds it busy (another
-    /// thread's product) simply computes the whole product itself.
-    /// </summary>
-    private static class GemmWorker<T> where T : unmanaged, INumber<T>
+    /// <summary>The helper's share of a product: columns [From, To) of a job.</summary>
+    private unsafe struct HelperShare<T>(Job<T> job, int from, int to) where T : unmanaged, INumber<T>
     {
-        private static readonly SpinThenBlockSignal s_start = new(), s_done = new();
-        private static int s_busy;
-        private static Job<T> s_job;
-        private static int s_from, s_to;
-        private static Exception? s_error;
+        public readonly Job<T> Job = job;
+        public readonly int From = from, To = to;
 
-        public static bool Available { get; } = Environment.ProcessorCount >= 2 && Start();
-
-        private static bool Start()
+        public static void Run(void* state)
         {
-            var thread = new Thread(Loop) { IsBackground = true, Name = $"CuRnn GEMM worker ({typeof(T).Name})" };
-            thread.Start();
-            return true;
-        }
-
-        public static bool TryStart(Job<T> job, int from, int to)
-        {
-            if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
-            s_job = job; s_from = from; s_to = to;
-            s_error = null;
-            s_start.Set();
-            return true;
-        }
-
-        public static void Wait()
-        {
-            s_done.Wait();
-            var error = s_error;
-            Volatile.Write(ref s_busy, 0);
-            if (error is not null) throw new InvalidOperationException("The GEMM worker failed.", error);
-        }
-
-        private static void Loop()
-        {
-            while (true)
-            {
-                s_start.Wait();
-                try { Blocked(s_job, s_from, s_to); }
-                catch (Exception e) { s_error = e; }
-                s_done.Set();
-            }
+            ref HelperShare<T> share = ref Unsafe.AsRef<HelperShare<T>>(state);
+            Blocked(share.Job, share.From, share.To);
         }
     }
 

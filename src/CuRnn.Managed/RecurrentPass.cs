@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace CuRnn.Managed;
 
@@ -7,9 +8,11 @@ namespace CuRnn.Managed;
 /// The step loops of one direction of one recurrent layer over packed rows: forward (inference or
 /// training) and backward with weight gradients. Per step one recurrent GEMM and one fused cell
 /// pass; the input projection of all steps is one GEMM before the loop (unless per-step), and the
-/// weight and input gradients are large GEMMs after the backward loop.
+/// weight and input gradients are large GEMMs after the backward loop. With two threads the step
+/// loops share rows, not steps: a sequence's recurrence reads only its own row, so the caller and
+/// the helper thread each run every step for their own rows and meet once per pass.
 /// </summary>
-public static class RecurrentPass
+public static partial class RecurrentPass
 {
     /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
     /// the GRU's recurrent gates, the projection's input, and one row-sized temporary per row.</summary>
@@ -17,12 +20,33 @@ public static class RecurrentPass
         => maxBatch * (cell.GateCount() * hiddenSize + 2 * hiddenSize);
 
     /// <summary>Scratch elements <see cref="Backward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
-    /// dL/dh of each row and of the step before, dL/d(h before projection), and one tanh(c) row.</summary>
+    /// dL/dh of each row and of the step before, dL/d(h before projection), and tanh(c) of each row.</summary>
     public static int BackwardWorkLength(int maxBatch, int hiddenSize, int outputSize)
-        => maxBatch * (2 * outputSize + hiddenSize) + hiddenSize;
+        => maxBatch * (2 * outputSize + 2 * hiddenSize);
 
     /// <summary>Runs one direction of one layer forward over the schedule.</summary>
-    public static void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
+    public static unsafe void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int g = p.Cell.GateCount() * p.HiddenSize, inSize = p.InputSize;
+        if (!p.PerStepInputProjection && s.Rows > 0)
+        {
+            int n = s.Rows;
+            FillBias(p.Gates[..(n * g)], g, p.Bih, p.Cell == CellFunction.Gru ? default : p.Bhh);
+            Gemm.Multiply(Transpose.No, Transpose.Yes, n, g, inSize, p.X, inSize, p.Wih, inSize, p.Gates, g, accumulate: true);
+        }
+
+        int split = HelperRowStart(s);
+        if (split == 0) { ForwardRows(ref p, s, 0, s.MaxBatch); return; }
+        var share = new RowShare(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), split, s.MaxBatch);
+        if (!HelperThread.TryStart(&RowShare.Forward<T>, &share)) { ForwardRows(ref p, s, 0, s.MaxBatch); return; }
+        int limit = Gemm.SetThreadLimit(1);
+        try { ForwardRows(ref p, s, 0, split); }
+        finally { HelperThread.Wait(); Gemm.SetThreadLimit(limit); }
+    }
+
+    // The step loop for rows [from, to) of every step (the rows of a step are sequences from the longest down, so
+    // a row range is the same sequences at every step). Scratch rows are indexed by row, so ranges never share any.
+    private static void ForwardRows<T>(ref DirectionForward<T> p, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h, inSize = p.InputSize;
         bool training = !p.HPrev.IsEmpty;
@@ -31,47 +55,41 @@ public static class RecurrentPass
         int maxB = s.MaxBatch;
 
         Span<T> work = p.Work;
-        Span<T> gh = work[..(maxB * g)]; work = work[(maxB * g)..];          // GRU recurrent part
-        Span<T> hraw = work[..(maxB * h)]; work = work[(maxB * h)..];        // projection input (inference)
+        Span<T> ghAll = work[..(maxB * g)]; work = work[(maxB * g)..];       // GRU recurrent part
+        Span<T> hrawAll = work[..(maxB * h)]; work = work[(maxB * h)..];     // projection input (inference)
         Span<T> tmp = work[..(maxB * h)];                                     // per-row temporaries
-
-        if (!p.PerStepInputProjection && s.Rows > 0)
-        {
-            int n = s.Rows;
-            FillBias(p.Gates[..(n * g)], g, p.Bih, gru ? default : p.Bhh);
-            Gemm.Multiply(Transpose.No, Transpose.Yes, n, g, inSize, p.X, inSize, p.Wih, inSize, p.Gates, g, accumulate: true);
-        }
 
         for (int k = 0; k < s.Steps; k++)
         {
             int t = p.Reverse ? s.Steps - 1 - k : k;
-            int bs = s.BatchSizes[t], o = s.Offsets[t];
+            int bs = Math.Min(s.BatchSizes[t], to) - from, o = s.Offsets[t] + from;
+            if (bs <= 0) continue;
             Span<T> gates = p.Gates.Slice(o * g, bs * g);
-            Span<T> hState = p.H[..(bs * hout)];
+            Span<T> hState = p.H.Slice(from * hout, bs * hout);
+            Span<T> gh = ghAll.Slice(from * g, bs * g), hraw = hrawAll.Slice(from * h, bs * h);
 
             if (p.PerStepInputProjection)
             {
                 FillBias(gates, g, p.Bih, gru ? default : p.Bhh);
-                RecurrentProduct(p.X.Slice(o * inSize, bs * inSize), bs, g, inSize, p.Wih, p.WihPackedT, gates);
+                GateProduct(p.X.Slice(o * inSize, bs * inSize), bs, g, inSize, p.Wih, p.WihPackedT, gates);
             }
             if (training) hState.CopyTo(p.HPrev.Slice(o * hout, bs * hout));
 
             if (gru)
             {
-                Span<T> ghStep = gh[..(bs * g)];
-                FillBias(ghStep, g, p.Bhh, default);
-                RecurrentProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, ghStep);
+                FillBias(gh, g, p.Bhh, default);
+                GateProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gh);
             }
             else
             {
-                RecurrentProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gates);
+                GateProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gates);
             }
 
             for (int b = 0; b < bs; b++)
             {
                 Span<T> row = gates.Slice(b * g, g);
                 Span<T> hRow = hState.Slice(b * hout, hout);
-                Span<T> t1 = tmp.Slice(b * h, h);
+                Span<T> t1 = tmp.Slice((from + b) * h, h);
                 switch (p.Cell)
                 {
                     case CellFunction.Tanh:
@@ -84,7 +102,7 @@ public static class RecurrentPass
                         break;
                     case CellFunction.Lstm:
                     {
-                        Span<T> cRow = p.C.Slice(b * h, h);
+                        Span<T> cRow = p.C.Slice((from + b) * h, h);
                         if (training) cRow.CopyTo(p.CPrev.Slice((o + b) * h, h));
                         Span<T> i = row[..h], f = row.Slice(h, h), gg = row.Slice(2 * h, h), og = row.Slice(3 * h, h);
                         TensorPrimitives.Sigmoid(row[..(2 * h)], row[..(2 * h)]);
@@ -118,7 +136,7 @@ public static class RecurrentPass
 
             if (projected)
             {
-                ReadOnlySpan<T> raw = training ? p.HRaw.Slice(o * h, bs * h) : hraw[..(bs * h)];
+                ReadOnlySpan<T> raw = training ? p.HRaw.Slice(o * h, bs * h) : hraw;
                 Gemm.Multiply(Transpose.No, Transpose.Yes, bs, hout, h, raw, h, p.Whr, h, hState, hout, accumulate: false);
             }
             for (int b = 0; b < bs; b++)
@@ -130,40 +148,80 @@ public static class RecurrentPass
     /// Runs one direction of one layer backward: input, state and (unless <c>DWih</c> is empty) weight
     /// gradients, all added into their destinations except <c>DH</c>/<c>DC</c>, which are replaced.
     /// </summary>
-    public static void Backward<T>(ref DirectionBackward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
+    public static unsafe void Backward<T>(ref DirectionBackward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int split = HelperRowStart(s);
+        var share = new RowShare(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), split, s.MaxBatch);
+        if (split == 0 || !HelperThread.TryStart(&RowShare.Backward<T>, &share)) BackwardRows(ref p, s, 0, s.MaxBatch);
+        else
+        {
+            int limit = Gemm.SetThreadLimit(1);
+            try { BackwardRows(ref p, s, 0, split); }
+            finally { HelperThread.Wait(); Gemm.SetThreadLimit(limit); }
+        }
+
         int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h, inSize = p.InputSize;
+        bool projected = !p.Whr.IsEmpty;
+        bool gru = p.Cell == CellFunction.Gru;
+        int rows = s.Rows;
+        if (rows == 0) return;
+        ReadOnlySpan<T> dGx = p.Gates[..(rows * g)];
+        ReadOnlySpan<T> dGh = gru ? p.DGh[..(rows * g)] : dGx;
+        if (!p.DX.IsEmpty)
+            Gemm.Multiply(Transpose.No, Transpose.No, rows, inSize, g, dGx, g, p.Wih, inSize, p.DX, inSize, accumulate: true);
+        if (p.DWih.IsEmpty) return;
+        Gemm.Multiply(Transpose.Yes, Transpose.No, g, inSize, rows, dGx, g, p.X, inSize, p.DWih, inSize, accumulate: true);
+        Gemm.Multiply(Transpose.Yes, Transpose.No, g, hout, rows, dGh, g, p.HPrev, hout, p.DWhh, hout, accumulate: true);
+        if (p.HasBias)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                TensorPrimitives.Add(p.DBih, dGx.Slice(r * g, g), p.DBih);
+                TensorPrimitives.Add(p.DBhh, dGh.Slice(r * g, g), p.DBhh);
+            }
+        }
+        if (projected)
+            Gemm.Multiply(Transpose.Yes, Transpose.No, hout, h, rows, p.DHOut, hout, p.HRaw, h, p.DWhr, h, accumulate: true);
+    }
+
+    // The backward step loop for rows [from, to) of every step; see ForwardRows.
+    private static void BackwardRows<T>(ref DirectionBackward<T> p, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h;
         bool projected = !p.Whr.IsEmpty;
         bool gru = p.Cell == CellFunction.Gru;
         int maxB = s.MaxBatch;
         T one = T.One;
 
         Span<T> work = p.Work;
-        Span<T> dhTot = work[..(maxB * hout)]; work = work[(maxB * hout)..];   // dL/dh of each row's output
-        Span<T> dhPrev = work[..(maxB * hout)]; work = work[(maxB * hout)..];  // next dH state
-        Span<T> dhRaw = work[..(maxB * h)]; work = work[(maxB * h)..];         // dL/d(h before projection)
-        Span<T> tanhC = work[..h];
+        Span<T> dhTotAll = work[..(maxB * hout)]; work = work[(maxB * hout)..];   // dL/dh of each row's output
+        Span<T> dhPrevAll = work[..(maxB * hout)]; work = work[(maxB * hout)..];  // next dH state
+        Span<T> dhRawAll = work[..(maxB * h)]; work = work[(maxB * h)..];         // dL/d(h before projection)
+        Span<T> tanhCAll = work[..(maxB * h)];                                    // tanh(c) of each row
 
         for (int k = 0; k < s.Steps; k++)
         {
             // Undo the forward order.
             int t = p.Reverse ? k : s.Steps - 1 - k;
-            int bs = s.BatchSizes[t], o = s.Offsets[t];
+            int bs = Math.Min(s.BatchSizes[t], to) - from, o = s.Offsets[t] + from;
+            if (bs <= 0) continue;
             Span<T> dG = p.Gates.Slice(o * g, bs * g);
+            Span<T> dhTot = dhTotAll.Slice(from * hout, bs * hout), dhPrev = dhPrevAll.Slice(from * hout, bs * hout);
+            Span<T> dhRaw = dhRawAll.Slice(from * h, bs * h), tanhC = tanhCAll.Slice(from * h, bs * h);
+            Span<T> dhState = p.DH.Slice(from * hout, bs * hout);
 
             for (int b = 0; b < bs; b++)
             {
                 Span<T> d = dhTot.Slice(b * hout, hout);
-                TensorPrimitives.Add(p.DH.Slice(b * hout, hout), p.DY.Slice((o + b) * p.DYStride + p.DYColumn, hout), d);
+                TensorPrimitives.Add(dhState.Slice(b * hout, hout), p.DY.Slice((o + b) * p.DYStride + p.DYColumn, hout), d);
             }
-            Span<T> dhCell = dhTot[..(bs * hout)];
+            Span<T> dhCell = dhTot;
             if (projected)
             {
                 dhCell.CopyTo(p.DHOut.Slice(o * hout, bs * hout));
                 Gemm.Multiply(Transpose.No, Transpose.No, bs, h, hout, dhCell, hout, p.Whr, h, dhRaw, h, accumulate: false);
-                dhCell = dhRaw[..(bs * h)];
+                dhCell = dhRaw;
             }
-
             for (int b = 0; b < bs; b++)
             {
                 Span<T> row = dG.Slice(b * g, g);
@@ -179,11 +237,11 @@ public static class RecurrentPass
                     case CellFunction.Lstm:
                     {
                         ReadOnlySpan<T> c = p.CNext.Slice((o + b) * h, h), cPrev = p.CPrev.Slice((o + b) * h, h);
-                        Span<T> dc = p.DC.Slice(b * h, h);
-                        TensorPrimitives.Tanh(c, tanhC);
+                        Span<T> dc = p.DC.Slice((from + b) * h, h), tc1 = tanhC.Slice(b * h, h);
+                        TensorPrimitives.Tanh(c, tc1);
                         for (int j = 0; j < h; j++)
                         {
-                            T i = row[j], f = row[h + j], gg = row[2 * h + j], og = row[3 * h + j], tc = tanhC[j];
+                            T i = row[j], f = row[h + j], gg = row[2 * h + j], og = row[3 * h + j], tc = tc1[j];
                             T dcj = dc[j] + dh[j] * og * (one - tc * tc);
                             row[j] = dcj * gg * i * (one - i);
                             row[h + j] = dcj * cPrev[j] * f * (one - f);
@@ -214,37 +272,16 @@ public static class RecurrentPass
             }
 
             // dH for the step before: dG_h · W_hh (+ the GRU's direct z path).
-            Span<T> dhNext = p.DH[..(bs * hout)];
             if (gru)
             {
                 RecurrentGradient(p.DGh.Slice(o * g, bs * g), bs, g, hout, p.Whh, p.WhhPacked, dhPrev, accumulate: true);
-                dhPrev[..(bs * hout)].CopyTo(dhNext);
+                dhPrev.CopyTo(dhState);
             }
             else
             {
-                RecurrentGradient(dG, bs, g, hout, p.Whh, p.WhhPacked, dhNext, accumulate: false);
+                RecurrentGradient(dG, bs, g, hout, p.Whh, p.WhhPacked, dhState, accumulate: false);
             }
         }
-
-        int rows = s.Rows;
-        if (rows == 0) return;
-        ReadOnlySpan<T> dGx = p.Gates[..(rows * g)];
-        ReadOnlySpan<T> dGh = gru ? p.DGh[..(rows * g)] : dGx;
-        if (!p.DX.IsEmpty)
-            Gemm.Multiply(Transpose.No, Transpose.No, rows, inSize, g, dGx, g, p.Wih, inSize, p.DX, inSize, accumulate: true);
-        if (p.DWih.IsEmpty) return;
-        Gemm.Multiply(Transpose.Yes, Transpose.No, g, inSize, rows, dGx, g, p.X, inSize, p.DWih, inSize, accumulate: true);
-        Gemm.Multiply(Transpose.Yes, Transpose.No, g, hout, rows, dGh, g, p.HPrev, hout, p.DWhh, hout, accumulate: true);
-        if (p.HasBias)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                TensorPrimitives.Add(p.DBih, dGx.Slice(r * g, g), p.DBih);
-                TensorPrimitives.Add(p.DBhh, dGh.Slice(r * g, g), p.DBhh);
-            }
-        }
-        if (projected)
-            Gemm.Multiply(Transpose.Yes, Transpose.No, hout, h, rows, p.DHOut, hout, p.HRaw, h, p.DWhr, h, accumulate: true);
     }
 
     // Each row of dst [rows, width] = a + b (either may be empty: zero).
@@ -259,8 +296,8 @@ public static class RecurrentPass
         for (int r = 1; r < rows; r++) first.CopyTo(dst.Slice(r * width, width));
     }
 
-    // gates[bs, g] += h[bs, k] · Wᵀ (W_hh, or W_ih for static mode's step inputs), with Wᵀ pre-packed when the engine has it.
-    private static void RecurrentProduct<T>(ReadOnlySpan<T> h, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packedT, Span<T> gates)
+    // gates[bs, g] += h[bs, k] · Wᵀ (W_hh for the recurrent part, W_ih for the inputs), with Wᵀ pre-packed when the engine has it.
+    private static void GateProduct<T>(ReadOnlySpan<T> h, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packedT, Span<T> gates)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (packedT is not null) Gemm.Multiply(Transpose.No, bs, h, hout, packedT, gates, g, accumulate: true);

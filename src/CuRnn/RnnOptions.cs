@@ -35,7 +35,7 @@ public sealed record RnnOptions
     /// activations in host memory anyway.
     /// </summary>
     public bool SwapActivations { get; init; }
-    /// <summary>Threads the managed engine's products may use: 0 (default) all it has (two), 1 the calling thread only.</summary>
+    /// <summary>Threads the managed engine may use: 0 (default) all it has (the calling thread and one helper), 1 the calling thread only.</summary>
     public int MaxThreads { get; init; }
     /// <summary>The CUDA device the cuDNN engine runs on.</summary>
     public int DeviceOrdinal { get; init; }

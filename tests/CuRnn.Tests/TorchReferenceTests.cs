@@ -22,6 +22,13 @@ public sealed class TorchReferenceTests
 
     [TestCaseSource(nameof(Cases))]
     public void Matches_pytorch(LayerCase c, SequenceLayout layout) => ReferenceCheck.Compare(c, layout, TorchReference.Run);
+
+    public static IEnumerable<TestCaseData> WideCases() => LayerCase.Cases(LayerCase.All().Where(c => c.Projection == 0));
+
+    /// <summary>37 mixed-length sequences: enough rows for the caller and the helper thread to share each pass.</summary>
+    [TestCaseSource(nameof(WideCases))]
+    public void Matches_pytorch_on_a_batch_two_threads_share(LayerCase c) =>
+        ReferenceCheck.Compare(c, SequenceLayout.SequenceMajor, TorchReference.Run, b: 37);
 }
 
 /// <summary>
