@@ -28,7 +28,7 @@ public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
     public ReadOnlySpan<T> Whh;
     /// <summary><c>W_hh</c>ᵀ packed for the step product (null: pack on the fly).</summary>
     public PackedMatrix<T>? WhhPackedT;
-    /// <summary><c>W_ih</c>ᵀ packed for the per-step input products of static mode (null: pack on the fly).</summary>
+    /// <summary><c>W_ih</c>ᵀ packed for the input products (null: pack on the fly).</summary>
     public PackedMatrix<T>? WihPackedT;
     /// <summary><c>b_ih</c> [G*H], empty without bias.</summary>
     public ReadOnlySpan<T> Bih;

@@ -113,11 +113,21 @@ public static partial class Gemm
         fixed (T* pa = a, pc = c)
         {
             var job = new Job<T>(transA, m, k, pa, a.Length, lda, b, pc, c.Length, ldc, accumulate);
-            if (MayUseHelper && work >= ParallelThreshold && n >= 2 * nr)
+            if (MayUseHelper && work >= ParallelThreshold)
             {
-                // Two column ranges, each a full blocked product; the right one goes to the helper thread.
-                int half = (n / 2 + nr - 1) / nr * nr;
-                if (RunShared(job, 0, half, job, half, n)) return;
+                // Two halves, each a full blocked product; the second goes to the helper thread. A tall product with
+                // B packed once splits its rows (both threads read the same panels and neither packs B); any other
+                // splits its columns (each thread packs only the B panels it uses).
+                if (b.Packed is not null && m >= 2 * MC)
+                {
+                    int rows = (m / 2 + MR - 1) / MR * MR;
+                    if (RunShared(job.Rows(0, rows), 0, n, job.Rows(rows, m), 0, n)) return;
+                }
+                else if (n >= 2 * nr)
+                {
+                    int half = (n / 2 + nr - 1) / nr * nr;
+                    if (RunShared(job, 0, half, job, half, n)) return;
+                }
             }
             Blocked(job, 0, n);
         }
@@ -157,6 +167,13 @@ public static partial class Gemm
         public readonly bool Accumulate = accumulate;
         public ReadOnlySpan<T> ASpan => new(A, ALength);
         public Span<T> CSpan => new(C, CLength);
+
+        /// <summary>The same product restricted to rows [from, to) of op(A) and C.</summary>
+        public Job<T> Rows(int from, int to)
+        {
+            int aOffset = TransA == Transpose.No ? from * Lda : from, cOffset = from * Ldc;
+            return new Job<T>(TransA, to - from, K, A + aOffset, ALength - aOffset, Lda, B, C + cOffset, CLength - cOffset, Ldc, Accumulate);
+        }
     }
 
     /// <summary>The helper's share of a product: columns [From, To) of a job.</summary>

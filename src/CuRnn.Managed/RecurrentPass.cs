@@ -32,7 +32,7 @@ public static partial class RecurrentPass
         {
             int n = s.Rows;
             FillBias(p.Gates[..(n * g)], g, p.Bih, p.Cell == CellFunction.Gru ? default : p.Bhh);
-            Gemm.Multiply(Transpose.No, Transpose.Yes, n, g, inSize, p.X, inSize, p.Wih, inSize, p.Gates, g, accumulate: true);
+            GateProduct(p.X, n, g, inSize, p.Wih, p.WihPackedT, p.Gates);
         }
 
         int split = HelperRowStart(s);

@@ -33,6 +33,7 @@ public sealed class GemmTests
     [TestCase(32, 2048, 512)]
     [TestCase(13, 530, 300)]
     [TestCase(300, 40, 700)]
+    [TestCase(201, 96, 250)]
     public void Packed_operand_matches_a_naive_product(int m, int n, int k)
     {
         var r = TestData.NewRandom();

@@ -115,7 +115,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                     Reverse = dir == 1, PerStepInputProjection = mode == ExecutionMode.Static,
                     X = x, Wih = W(layer, dir, RnnParameterKind.InputWeight), Whh = W(layer, dir, RnnParameterKind.RecurrentWeight),
                     WhhPackedT = _packed.Transposed(layer, dir),
-                    WihPackedT = mode == ExecutionMode.Static ? _packed.InputTransposed(layer, dir) : null,
+                    WihPackedT = _packed.InputTransposed(layer, dir),
                     Bih = W(layer, dir, RnnParameterKind.InputBias), Bhh = W(layer, dir, RnnParameterKind.RecurrentBias),
                     Whr = W(layer, dir, RnnParameterKind.ProjectionWeight),
                     H = state, C = cell, Y = ySpan, YStride = yWidth, YColumn = dir * _hout,

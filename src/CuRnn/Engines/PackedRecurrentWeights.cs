@@ -8,8 +8,8 @@ namespace CuRnn.Engines;
 /// <c>W_hh</c>ᵀ for the forward step product, <c>W_hh</c> for the backward one. A call first asks whether the parameters
 /// changed since the last packing (a bytewise compare with a snapshot, or the announced version; see
 /// <see cref="ParameterSync"/>) and repacks only when they did.
-/// Static mode's per-step input products also want <c>W_ih</c>ᵀ packed; those are packed on first request after each
-/// weight version, so dynamic-only layers never pay for them.
+/// The input products (all steps at once in dynamic mode, each step's in static mode) take <c>W_ih</c>ᵀ packed too,
+/// packed on first request after each weight version (the streaming stepper packs nothing).
 /// </summary>
 internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
