@@ -3,7 +3,8 @@ namespace CuRnn.Checks;
 /// <summary>
 /// Writes to the parameters reach the engine's prepared copy (packed weights, device weight space) as
 /// <see cref="ParameterSync"/> promises: with Compare, a write through a span held across calls; with Announced, a
-/// write followed by <see cref="Rnn{T}.ParametersChanged"/>, and CuRnn's own writers (reset, load) with no call.
+/// write followed by <see cref="Rnn{T}.ParametersChanged"/>, and CuRnn's own writers (reset, load) with no call;
+/// forward calls in both modes and a stream's steps.
 /// Each is judged against a fresh layer given the same parameters.
 /// </summary>
 public static class ParameterSyncCheck
@@ -44,7 +45,35 @@ public static class ParameterSyncCheck
             }
             finally { File.Delete(path); }
             yield return ($"{sync}: LoadWeights", Worst(rnn, batch, x));
+
+            yield return ($"{sync}: write between stream steps", StreamAfterWrite(baseOptions with { ParameterSync = sync, Bidirectional = false }, r));
         }
+    }
+
+    // A stream steps once, its layer's parameters are written (and announced), and it steps again from a zero state:
+    // the second step must use the new parameters, as a fresh layer's stream does.
+    private static double StreamAfterWrite(RnnOptions o, Random r)
+    {
+        const int batch = 3;
+        var x = ParityRun.Uniform(r, batch * o.InputSize);
+        using var rnn = new Rnn<float>(o);
+        using var stream = rnn.CreateStream(batch);
+        var y = new float[batch * o.OutputSize];
+        stream.Step(x, y);
+        var held = rnn.Parameters;
+        for (int i = 0; i < held.Length; i++) held[i] = (float)(2 * r.NextDouble() - 1) * 0.4f;
+        if (o.ParameterSync == ParameterSync.Announced) rnn.ParametersChanged();
+        stream.Reset();
+        Array.Fill(y, float.NaN);
+        stream.Step(x, y);
+
+        using var fresh = new Rnn<float>(o);
+        rnn.Parameters.CopyTo(fresh.Parameters);
+        fresh.ParametersChanged();
+        using var freshStream = fresh.CreateStream(batch);
+        var expected = new float[y.Length];
+        freshStream.Step(x, expected);
+        return ParityRun.RelativeError(y, Array.ConvertAll(expected, v => (double)v));
     }
 
     // The layer against a fresh one with a copy of its parameters, in both modes.

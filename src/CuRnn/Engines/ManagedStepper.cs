@@ -7,7 +7,7 @@ internal sealed partial class ManagedEngine<T>
 {
     /// <summary>
     /// Streaming state for a unidirectional layer: every call runs one step of every layer for all B
-    /// rows (static mode), with state and scratch allocated once here.
+    /// rows (static mode) with the engine's packed weights, with state and scratch allocated once here.
     /// </summary>
     private sealed class ManagedStepper : EngineStepper<T>
     {
@@ -31,6 +31,14 @@ internal sealed partial class ManagedEngine<T>
         public override void Step(ReadOnlySpan<T> x, Span<T> y)
         {
             var e = _e;
+            int threads = e.BeginCall();
+            try { Run(x, y); }
+            finally { Gemm.SetThreadLimit(threads); }
+        }
+
+        private void Run(ReadOnlySpan<T> x, Span<T> y)
+        {
+            var e = _e;
             var s = new StepSchedule(_batchSizes, _offsets);
             ReadOnlySpan<T> input = x;
             int hw = _b * e._hout, cw = _b * e._h;
@@ -42,6 +50,7 @@ internal sealed partial class ManagedEngine<T>
                     Cell = e._cell, InputSize = e.InputSizeOf(layer), HiddenSize = e._h, OutputSize = e._hout,
                     PerStepInputProjection = true,
                     X = input, Wih = e.W(layer, 0, RnnParameterKind.InputWeight), Whh = e.W(layer, 0, RnnParameterKind.RecurrentWeight),
+                    WhhPackedT = e._packed.Transposed(layer, 0), WihPackedT = e._packed.InputTransposed(layer, 0),
                     Bih = e.W(layer, 0, RnnParameterKind.InputBias), Bhh = e.W(layer, 0, RnnParameterKind.RecurrentBias),
                     Whr = e.W(layer, 0, RnnParameterKind.ProjectionWeight),
                     H = _h.AsSpan(layer * hw, hw), C = e.IsLstm ? _c.AsSpan(layer * cw, cw) : default,

@@ -9,7 +9,7 @@ namespace CuRnn.Engines;
 /// changed since the last packing (a bytewise compare with a snapshot, or the announced version; see
 /// <see cref="ParameterSync"/>) and repacks only when they did.
 /// The input products (all steps at once in dynamic mode, each step's in static mode) take <c>W_ih</c>ᵀ packed too,
-/// packed on first request after each weight version (the streaming stepper packs nothing).
+/// packed on first request after each weight version.
 /// </summary>
 internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
