@@ -104,31 +104,16 @@ public static partial class RecurrentPass
                     {
                         Span<T> cRow = p.C.Slice((from + b) * h, h);
                         if (training) cRow.CopyTo(p.CPrev.Slice((o + b) * h, h));
-                        Span<T> i = row[..h], f = row.Slice(h, h), gg = row.Slice(2 * h, h), og = row.Slice(3 * h, h);
-                        TensorPrimitives.Sigmoid(row[..(2 * h)], row[..(2 * h)]);
-                        TensorPrimitives.Tanh(gg, gg);
-                        TensorPrimitives.Sigmoid(og, og);
-                        TensorPrimitives.Multiply(f, cRow, cRow);
-                        TensorPrimitives.FusedMultiplyAdd(i, gg, cRow, cRow);
-                        if (training) cRow.CopyTo(p.CNext.Slice((o + b) * h, h));
-                        TensorPrimitives.Tanh(cRow, t1);
                         Span<T> hOut = projected ? (training ? p.HRaw.Slice((o + b) * h, h) : hraw.Slice(b * h, h)) : hRow;
-                        TensorPrimitives.Multiply(og, t1, hOut);
+                        FusedCells.Lstm(row, cRow, hOut, t1, h);
+                        if (training) cRow.CopyTo(p.CNext.Slice((o + b) * h, h));
                         break;
                     }
                     case CellFunction.Gru:
                     {
                         Span<T> ghRow = gh.Slice(b * g, g);
-                        Span<T> rz = row[..(2 * h)], r = row[..h], z = row.Slice(h, h), n = row.Slice(2 * h, h);
-                        Span<T> ghn = ghRow.Slice(2 * h, h);
-                        TensorPrimitives.Add(rz, ghRow[..(2 * h)], rz);
-                        TensorPrimitives.Sigmoid(rz, rz);
-                        TensorPrimitives.FusedMultiplyAdd(r, ghn, n, n);
-                        TensorPrimitives.Tanh(n, n);
-                        if (training) ghn.CopyTo(p.GruHn.Slice((o + b) * h, h));
-                        // h' = n + z * (h - n)
-                        TensorPrimitives.Subtract(hRow, n, t1);
-                        TensorPrimitives.FusedMultiplyAdd(z, t1, n, hRow);
+                        FusedCells.Gru(row, ghRow, hRow, t1, h);
+                        if (training) ghRow.Slice(2 * h, h).CopyTo(p.GruHn.Slice((o + b) * h, h));
                         break;
                     }
                 }

@@ -8,10 +8,11 @@ internal static class ReferenceCheck
 {
     public const double Tolerance = 1e-5;
 
-    public static void Compare(LayerCase c, SequenceLayout layout, Func<ReferenceContract.Request, ReferenceContract.Result> reference, int b = 5)
+    public static void Compare(LayerCase c, SequenceLayout layout, Func<ReferenceContract.Request, ReferenceContract.Result> reference,
+        int b = 5, int hidden = 8)
     {
         var r = TestData.NewRandom();
-        int steps = 6, input = 7, hidden = 8;
+        int steps = 6, input = 7;
         foreach (bool bias in new[] { true, false })
         foreach (ExecutionMode mode in Enum.GetValues<ExecutionMode>())
         {
