@@ -220,39 +220,13 @@ public static partial class RecurrentPass
                         for (int j = 0; j < h; j++) row[j] = row[j] > T.Zero ? dh[j] : T.Zero;
                         break;
                     case CellFunction.Lstm:
-                    {
-                        ReadOnlySpan<T> c = p.CNext.Slice((o + b) * h, h), cPrev = p.CPrev.Slice((o + b) * h, h);
-                        Span<T> dc = p.DC.Slice((from + b) * h, h), tc1 = tanhC.Slice(b * h, h);
-                        TensorPrimitives.Tanh(c, tc1);
-                        for (int j = 0; j < h; j++)
-                        {
-                            T i = row[j], f = row[h + j], gg = row[2 * h + j], og = row[3 * h + j], tc = tc1[j];
-                            T dcj = dc[j] + dh[j] * og * (one - tc * tc);
-                            row[j] = dcj * gg * i * (one - i);
-                            row[h + j] = dcj * cPrev[j] * f * (one - f);
-                            row[2 * h + j] = dcj * i * (one - gg * gg);
-                            row[3 * h + j] = dh[j] * tc * og * (one - og);
-                            dc[j] = dcj * f;
-                        }
+                        FusedCellGradients.Lstm(row, p.CNext.Slice((o + b) * h, h), p.CPrev.Slice((o + b) * h, h), dh,
+                            p.DC.Slice((from + b) * h, h), tanhC.Slice(b * h, h), h);
                         break;
-                    }
                     case CellFunction.Gru:
-                    {
-                        ReadOnlySpan<T> hp = p.HPrev.Slice((o + b) * hout, hout), ghn = p.GruHn.Slice((o + b) * h, h);
-                        Span<T> dgh = p.DGh.Slice((o + b) * g, g);
-                        Span<T> dDirect = dhPrev.Slice(b * hout, hout);
-                        for (int j = 0; j < h; j++)
-                        {
-                            T r = row[j], z = row[h + j], n = row[2 * h + j];
-                            T dn = dh[j] * (one - z) * (one - n * n);
-                            T dz = dh[j] * (hp[j] - n) * z * (one - z);
-                            T dr = dn * ghn[j] * r * (one - r);
-                            row[j] = dr; row[h + j] = dz; row[2 * h + j] = dn;
-                            dgh[j] = dr; dgh[h + j] = dz; dgh[2 * h + j] = dn * r;
-                            dDirect[j] = dh[j] * z;
-                        }
+                        FusedCellGradients.Gru(row, p.HPrev.Slice((o + b) * hout, hout), p.GruHn.Slice((o + b) * h, h), dh,
+                            p.DGh.Slice((o + b) * g, g), dhPrev.Slice(b * hout, hout), h);
                         break;
-                    }
                 }
             }
 

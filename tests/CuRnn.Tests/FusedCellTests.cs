@@ -6,8 +6,9 @@ using CuRnn.Tests.Support;
 namespace CuRnn.Tests;
 
 /// <summary>
-/// The one-pass LSTM and GRU cells give the bits of the element-wise library calls they replace, at hidden sizes
-/// with and without a partial last vector, on values from deep saturation to tiny magnitudes.
+/// The one-pass LSTM and GRU cells give the bits of the element-wise library calls they replace, and their vector
+/// gradients the bits of the scalar expressions, at hidden sizes with and without a partial last vector, on values
+/// from deep saturation to tiny magnitudes.
 /// </summary>
 [TestFixture, Category("unit")]
 public sealed class FusedCellTests
@@ -80,6 +81,86 @@ public sealed class FusedCellTests
                 Assert.That(state, Is.EqualTo(stateExpected).AsCollection, $"H={h} h");
             });
         }
+    }
+
+    [Test]
+    public void Lstm_cell_gradient_gives_the_bits_of_the_scalar_expressions_float() => LstmGradient<float>();
+
+    [Test]
+    public void Lstm_cell_gradient_gives_the_bits_of_the_scalar_expressions_double() => LstmGradient<double>();
+
+    [Test]
+    public void Gru_cell_gradient_gives_the_bits_of_the_scalar_expressions_float() => GruGradient<float>();
+
+    [Test]
+    public void Gru_cell_gradient_gives_the_bits_of_the_scalar_expressions_double() => GruGradient<double>();
+
+    private static void LstmGradient<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = TestData.NewRandom();
+        foreach (int h in Hidden)
+        {
+            var row = Gates<T>(r, 4 * h);
+            var (c, cPrev, dh, dc) = (Values<T>(r, h), Values<T>(r, h), Values<T>(r, h), Values<T>(r, h));
+            var (rowExpected, dcExpected, tanhC) = ((T[])row.Clone(), (T[])dc.Clone(), new T[h]);
+            TensorPrimitives.Tanh(c, tanhC);
+            T one = T.One;
+            for (int j = 0; j < h; j++)
+            {
+                T i = row[j], f = row[h + j], g = row[2 * h + j], o = row[3 * h + j], tc = tanhC[j];
+                T dcj = dc[j] + dh[j] * o * (one - tc * tc);
+                rowExpected[j] = dcj * g * i * (one - i);
+                rowExpected[h + j] = dcj * cPrev[j] * f * (one - f);
+                rowExpected[2 * h + j] = dcj * i * (one - g * g);
+                rowExpected[3 * h + j] = dh[j] * tc * o * (one - o);
+                dcExpected[j] = dcj * f;
+            }
+            FusedCellGradients.Lstm<T>(row, c, cPrev, dh, dc, new T[h], h);
+            Assert.Multiple(() =>
+            {
+                Assert.That(row, Is.EqualTo(rowExpected).AsCollection, $"H={h} gate gradients");
+                Assert.That(dc, Is.EqualTo(dcExpected).AsCollection, $"H={h} dc");
+            });
+        }
+    }
+
+    private static void GruGradient<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = TestData.NewRandom();
+        foreach (int h in Hidden)
+        {
+            var row = Gates<T>(r, 3 * h);
+            var (hPrev, ghn, dh) = (Values<T>(r, h), Values<T>(r, h), Values<T>(r, h));
+            var rowExpected = (T[])row.Clone();
+            var (dRecExpected, dDirectExpected) = (new T[3 * h], new T[h]);
+            T one = T.One;
+            for (int j = 0; j < h; j++)
+            {
+                T rr = row[j], z = row[h + j], n = row[2 * h + j];
+                T dn = dh[j] * (one - z) * (one - n * n);
+                T dz = dh[j] * (hPrev[j] - n) * z * (one - z);
+                T dr = dn * ghn[j] * rr * (one - rr);
+                rowExpected[j] = dr; rowExpected[h + j] = dz; rowExpected[2 * h + j] = dn;
+                dRecExpected[j] = dr; dRecExpected[h + j] = dz; dRecExpected[2 * h + j] = dn * rr;
+                dDirectExpected[j] = dh[j] * z;
+            }
+            var (dRec, dDirect) = (TestData.Poisoned<T>(3 * h), TestData.Poisoned<T>(h));
+            FusedCellGradients.Gru<T>(row, hPrev, ghn, dh, dRec, dDirect, h);
+            Assert.Multiple(() =>
+            {
+                Assert.That(row, Is.EqualTo(rowExpected).AsCollection, $"H={h} gate gradients");
+                Assert.That(dRec, Is.EqualTo(dRecExpected).AsCollection, $"H={h} recurrent gradients");
+                Assert.That(dDirect, Is.EqualTo(dDirectExpected).AsCollection, $"H={h} direct gradient");
+            });
+        }
+    }
+
+    // Activated gates: in (0, 1), and in (-1, 1) for a tanh gate; the products only need values in range.
+    private static T[] Gates<T>(Random r, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var v = new T[n];
+        for (int k = 0; k < n; k++) v[k] = T.CreateTruncating(2 * r.NextDouble() - 1);
+        return v;
     }
 
     // Magnitudes from 1e-6 to 30 (deep saturation), both signs, and exact zeros.
