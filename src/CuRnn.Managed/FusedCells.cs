@@ -10,8 +10,8 @@ namespace CuRnn.Managed;
 /// The LSTM and GRU cells of one row in a single pass over 512-bit vectors: every gate, the cell state and the
 /// output in registers, where the element-wise library calls take seven passes (and seven calls, which dominate
 /// at small H). The activations use the same formulas as <see cref="TensorPrimitives"/> (σ(x) = 1 / (1 + e^-x),
-/// tanh(x) = sign(x)·(1 - e^-2|x|) / (1 + e^-2|x|)), so both paths give the same bits; columns past the last whole
-/// vector, other element types and CPUs without 512-bit vectors take the library calls.
+/// tanh(x) = sign(x)·(1 - e^-2|x|) / (1 + e^-2|x|)), so whole vectors get the bits the library's vector path gives;
+/// columns past the last whole vector, other element types and CPUs without 512-bit vectors take the library calls.
 /// </summary>
 internal static class FusedCells
 {
