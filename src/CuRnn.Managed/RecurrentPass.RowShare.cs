@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace CuRnn.Managed;
@@ -36,24 +35,34 @@ public static partial class RecurrentPass
     }
 
     /// <summary>
-    /// The helper thread's share of a step loop: rows [From, To) of every step. The pass and schedule are the
+    /// Runs a step loop (<paramref name="rows"/>: the pass behind <paramref name="pass"/>, rows [from, to) of every
+    /// step) for every row: the caller's rows and the helper thread's when <see cref="HelperRowStart"/> splits them and
+    /// the helper is free, else all on the caller. The caller's products stay on its thread while the helper runs.
+    /// </summary>
+    private static unsafe void RunRows(void* pass, StepSchedule s, delegate*<void*, StepSchedule, int, int, void> rows)
+    {
+        int split = HelperRowStart(s);
+        var share = new RowShare(pass, Unsafe.AsPointer(ref s), split, s.MaxBatch, rows);
+        if (split == 0 || !HelperThread.TryStart(&RowShare.Run, &share)) { rows(pass, s, 0, s.MaxBatch); return; }
+        int limit = Gemm.SetThreadLimit(1);
+        try { rows(pass, s, 0, split); }
+        finally { HelperThread.Wait(); Gemm.SetThreadLimit(limit); }
+    }
+
+    /// <summary>
+    /// The helper thread's share of a step loop: rows [from, to) of every step. The pass and schedule are the
     /// caller's stack values (ref structs of spans), reached through pointers while the caller waits.
     /// </summary>
-    private readonly unsafe struct RowShare(void* pass, void* schedule, int from, int to)
+    private readonly unsafe struct RowShare(void* pass, void* schedule, int from, int to, delegate*<void*, StepSchedule, int, int, void> rows)
     {
         private readonly void* _pass = pass, _schedule = schedule;
         private readonly int _from = from, _to = to;
+        private readonly delegate*<void*, StepSchedule, int, int, void> _rows = rows;
 
-        public static void Forward<T>(void* state) where T : unmanaged, IFloatingPointIeee754<T>
+        public static void Run(void* state)
         {
             ref readonly RowShare share = ref Unsafe.AsRef<RowShare>(state);
-            ForwardRows(ref Unsafe.AsRef<DirectionForward<T>>(share._pass), Unsafe.AsRef<StepSchedule>(share._schedule), share._from, share._to);
-        }
-
-        public static void Backward<T>(void* state) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            ref readonly RowShare share = ref Unsafe.AsRef<RowShare>(state);
-            BackwardRows(ref Unsafe.AsRef<DirectionBackward<T>>(share._pass), Unsafe.AsRef<StepSchedule>(share._schedule), share._from, share._to);
+            share._rows(share._pass, Unsafe.AsRef<StepSchedule>(share._schedule), share._from, share._to);
         }
     }
 }

@@ -35,14 +35,11 @@ public static partial class RecurrentPass
             GateProduct(p.X, n, g, inSize, p.Wih, p.WihPackedT, p.Gates);
         }
 
-        int split = HelperRowStart(s);
-        if (split == 0) { ForwardRows(ref p, s, 0, s.MaxBatch); return; }
-        var share = new RowShare(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), split, s.MaxBatch);
-        if (!HelperThread.TryStart(&RowShare.Forward<T>, &share)) { ForwardRows(ref p, s, 0, s.MaxBatch); return; }
-        int limit = Gemm.SetThreadLimit(1);
-        try { ForwardRows(ref p, s, 0, split); }
-        finally { HelperThread.Wait(); Gemm.SetThreadLimit(limit); }
+        RunRows(Unsafe.AsPointer(ref p), s, &ForwardRows<T>);
     }
+
+    private static unsafe void ForwardRows<T>(void* pass, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+        => ForwardRows(ref Unsafe.AsRef<DirectionForward<T>>(pass), s, from, to);
 
     // The step loop for rows [from, to) of every step (the rows of a step are sequences from the longest down, so
     // a row range is the same sequences at every step). Scratch rows are indexed by row, so ranges never share any.
@@ -135,15 +132,7 @@ public static partial class RecurrentPass
     /// </summary>
     public static unsafe void Backward<T>(ref DirectionBackward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int split = HelperRowStart(s);
-        var share = new RowShare(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), split, s.MaxBatch);
-        if (split == 0 || !HelperThread.TryStart(&RowShare.Backward<T>, &share)) BackwardRows(ref p, s, 0, s.MaxBatch);
-        else
-        {
-            int limit = Gemm.SetThreadLimit(1);
-            try { BackwardRows(ref p, s, 0, split); }
-            finally { HelperThread.Wait(); Gemm.SetThreadLimit(limit); }
-        }
+        RunRows(Unsafe.AsPointer(ref p), s, &BackwardRows<T>);
 
         int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h, inSize = p.InputSize;
         bool projected = !p.Whr.IsEmpty;
@@ -168,6 +157,9 @@ public static partial class RecurrentPass
         if (projected)
             Gemm.Multiply(Transpose.Yes, Transpose.No, hout, h, rows, p.DHOut, hout, p.HRaw, h, p.DWhr, h, accumulate: true);
     }
+
+    private static unsafe void BackwardRows<T>(void* pass, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+        => BackwardRows(ref Unsafe.AsRef<DirectionBackward<T>>(pass), s, from, to);
 
     // The backward step loop for rows [from, to) of every step; see ForwardRows.
     private static void BackwardRows<T>(ref DirectionBackward<T> p, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
