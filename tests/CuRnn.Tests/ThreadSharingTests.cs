@@ -19,22 +19,26 @@ public sealed class ThreadSharingTests
     {
         Assume.That(HelperThreadAvailable, "needs a second core for the helper thread");
         var r = TestData.NewRandom();
-        var lengths = TestData.MixedLengths(r, Batch, Steps);
-        var batch = SequenceBatch.Padded(SequenceLayout.BatchMajor, Steps, lengths);
-        Assert.That(HelperRowStart(batch), Is.GreaterThan(0), "the batch is wide enough for the rows to be shared");
+        // Mixed lengths (dynamic mode projects all steps at once) and equal lengths (it projects per step).
+        var mixed = SequenceBatch.Padded(SequenceLayout.BatchMajor, Steps, TestData.MixedLengths(r, Batch, Steps));
+        var equal = SequenceBatch.Uniform(SequenceLayout.BatchMajor, Steps, Batch);
         ulong seed = (ulong)r.NextInt64();
-        foreach (var mode in Enum.GetValues<ExecutionMode>())
+        foreach (var (batch, lengths) in new[] { (mixed, "mixed"), (equal, "equal") })
         {
-            var shared = Run(c.Options(Input, Hidden) with { MaxThreads = 0 }, seed, batch, mode, new Random(7));
-            var alone = Run(c.Options(Input, Hidden) with { MaxThreads = 1 }, seed, batch, mode, new Random(7));
-            Assert.Multiple(() =>
+            Assert.That(HelperRowStart(batch), Is.GreaterThan(0), "the batch is wide enough for the rows to be shared");
+            foreach (var mode in Enum.GetValues<ExecutionMode>())
             {
-                for (int i = 0; i < alone.Length; i++)
+                var shared = Run(c.Options(Input, Hidden) with { MaxThreads = 0 }, seed, batch, mode, new Random(7));
+                var alone = Run(c.Options(Input, Hidden) with { MaxThreads = 1 }, seed, batch, mode, new Random(7));
+                Assert.Multiple(() =>
                 {
-                    Assert.That(TestData.AllFinite<float>(shared[i]), Is.True, $"{c} {mode}: result {i} fully written");
-                    Assert.That(shared[i], Is.EqualTo(alone[i]).AsCollection, $"{c} {mode}: result {i}");
-                }
-            });
+                    for (int i = 0; i < alone.Length; i++)
+                    {
+                        Assert.That(TestData.AllFinite<float>(shared[i]), Is.True, $"{c} {mode} {lengths}: result {i} fully written");
+                        Assert.That(shared[i], Is.EqualTo(alone[i]).AsCollection, $"{c} {mode} {lengths}: result {i}");
+                    }
+                });
+            }
         }
     }
 
@@ -56,9 +60,34 @@ public sealed class ThreadSharingTests
         });
     }
 
+    [Test]
+    public void Dynamic_mode_projects_per_step_where_that_measured_faster()
+    {
+        Assume.That(HelperThreadAvailable, "needs a second core for the helper thread");
+        static bool PerStep(SequenceBatch batch, int input, int hidden, int threadLimit = 2)
+        {
+            int old = Gemm.SetThreadLimit(threadLimit);
+            try { return RecurrentPass.PerStepInputProjectionPays<float>(Schedule(batch), input, hidden, 4 * hidden); }
+            finally { Gemm.SetThreadLimit(old); }
+        }
+        var wide = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, 50, 32);
+        var narrow = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, 1000, 8);
+        var mixed = SequenceBatch.Padded(SequenceLayout.SequenceMajor, 50, Enumerable.Range(1, 32).Reverse().ToArray());
+        Assert.Multiple(() =>
+        {
+            Assert.That(PerStep(wide, 512, 512), Is.True, "rows shared, 8 MB of weights");
+            Assert.That(PerStep(wide, 1024, 1024), Is.False, "32 MB of weights");
+            Assert.That(PerStep(narrow, 128, 128), Is.False, "rows not shared: the all-steps product is what both threads share");
+            Assert.That(PerStep(narrow, 128, 128, threadLimit: 1), Is.True, "one thread");
+            Assert.That(PerStep(mixed, 512, 512), Is.False, "mixed lengths");
+        });
+    }
+
     private static bool HelperThreadAvailable => Environment.ProcessorCount >= 2;
 
-    private static int HelperRowStart(SequenceBatch batch) => RecurrentPass.HelperRowStart(new StepSchedule(batch.StepBatchSizes, batch.StepOffsets));
+    private static StepSchedule Schedule(SequenceBatch batch) => new(batch.StepBatchSizes, batch.StepOffsets);
+
+    private static int HelperRowStart(SequenceBatch batch) => RecurrentPass.HelperRowStart(Schedule(batch));
 
     // y, hN, cN of an inference forward and of a training forward, then dx, dh0, dc0 and the weight gradients.
     private static float[][] Run(RnnOptions o, ulong seed, SequenceBatch batch, ExecutionMode mode, Random r)

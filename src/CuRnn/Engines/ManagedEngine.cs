@@ -112,7 +112,9 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                 var p = new DirectionForward<T>
                 {
                     Cell = _cell, InputSize = InputSizeOf(layer), HiddenSize = _h, OutputSize = _hout,
-                    Reverse = dir == 1, PerStepInputProjection = mode == ExecutionMode.Static,
+                    Reverse = dir == 1,
+                    PerStepInputProjection = mode == ExecutionMode.Static
+                        || RecurrentPass.PerStepInputProjectionPays<T>(s, InputSizeOf(layer), _hout, _g),
                     X = x, Wih = W(layer, dir, RnnParameterKind.InputWeight), Whh = W(layer, dir, RnnParameterKind.RecurrentWeight),
                     WhhPackedT = _packed.Transposed(layer, dir),
                     WihPackedT = _packed.InputTransposed(layer, dir),
