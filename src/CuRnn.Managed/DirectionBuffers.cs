@@ -64,6 +64,9 @@ public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
     public Span<T> HRaw;
     /// <summary>Training, GRU: <c>W_hn h + b_hn</c> of each row [N, H].</summary>
     public Span<T> GruHn;
+
+    // Set while the helper projects the inputs alongside the step loop: the count of steps projected so far.
+    internal unsafe int* ProjectedSteps;
 }
 
 /// <summary>

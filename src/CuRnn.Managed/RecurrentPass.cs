@@ -30,6 +30,7 @@ public static partial class RecurrentPass
         int g = p.Cell.GateCount() * p.HiddenSize, inSize = p.InputSize;
         if (!p.PerStepInputProjection && s.Rows > 0)
         {
+            if (TryProjectAlongside(ref p, s)) return;
             int n = s.Rows;
             FillBias(p.Gates[..(n * g)], g, p.Bih, p.Cell == CellFunction.Gru ? default : p.Bhh);
             GateProduct(p.X, n, g, inSize, p.Wih, p.WihPackedT, p.Gates);
@@ -61,6 +62,7 @@ public static partial class RecurrentPass
             int t = p.Reverse ? s.Steps - 1 - k : k;
             int bs = Math.Min(s.BatchSizes[t], to) - from, o = s.Offsets[t] + from;
             if (bs <= 0) continue;
+            unsafe { if (p.ProjectedSteps != null) AwaitProjection(p.ProjectedSteps, k); }
             Span<T> gates = p.Gates.Slice(o * g, bs * g);
             Span<T> hState = p.H.Slice(from * hout, bs * hout);
             Span<T> gh = ghAll.Slice(from * g, bs * g), hraw = hrawAll.Slice(from * h, bs * h);

@@ -42,6 +42,30 @@ public sealed class ThreadSharingTests
         }
     }
 
+    [TestCaseSource(nameof(AllCases))]
+    public void Projecting_alongside_a_narrow_step_loop_computes_the_bits_one_thread_computes(LayerCase c)
+    {
+        Assume.That(HelperThreadAvailable, "needs a second core for the helper thread");
+        var r = TestData.NewRandom();
+        // Six sequences (too few to share rows), one of length 0, over enough steps for several projected chunks.
+        const int steps = 70;
+        var lengths = TestData.MixedLengths(r, 5, steps).Append(0).ToArray();
+        lengths[0] = steps;
+        var batch = SequenceBatch.Padded(SequenceLayout.SequenceMajor, steps, lengths);
+        Assert.That(RecurrentPass.PipelineChunkSteps(Schedule(batch)), Is.InRange(1, steps / 2), "the helper projects in two or more chunks");
+        ulong seed = (ulong)r.NextInt64();
+        var shared = Run(c.Options(Input, Hidden) with { MaxThreads = 0 }, seed, batch, ExecutionMode.Dynamic, new Random(7));
+        var alone = Run(c.Options(Input, Hidden) with { MaxThreads = 1 }, seed, batch, ExecutionMode.Dynamic, new Random(7));
+        Assert.Multiple(() =>
+        {
+            for (int i = 0; i < alone.Length; i++)
+            {
+                Assert.That(TestData.AllFinite<float>(shared[i]), Is.True, $"{c}: result {i} fully written");
+                Assert.That(shared[i], Is.EqualTo(alone[i]).AsCollection, $"{c}: result {i}");
+            }
+        });
+    }
+
     [Test]
     public void Rows_are_cut_at_a_register_tile_where_the_work_halves()
     {
