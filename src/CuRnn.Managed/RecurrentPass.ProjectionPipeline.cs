@@ -19,8 +19,8 @@ public static partial class RecurrentPass
     {
         int chunk = PipelineChunkSteps(s);
         if (chunk == 0) return false;
-        var pipeline = new ProjectionPipeline(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), chunk, &ProjectChunks<T>);
-        if (!HelperThread.TryStart(&ProjectionPipeline.Run, &pipeline)) return false;
+        var pipeline = new ProjectionPipeline<T>(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), chunk);
+        if (!HelperThread.TryStart(&ProjectionPipeline<T>.Run, &pipeline)) return false;
         int limit = Gemm.SetThreadLimit(1);
         p.ProjectedSteps = &pipeline.ProjectedSteps;
         try { ForwardRows(ref p, s, 0, s.MaxBatch); }
@@ -52,10 +52,9 @@ public static partial class RecurrentPass
     // The helper's side: chunks of steps in loop order (last to first for a reverse direction), each one product
     // over its contiguous packed rows; publishes the count of steps done after each. Publishes "all" on the way out,
     // so a failure never leaves the caller waiting (the caller's Wait rethrows it).
-    private static unsafe void ProjectChunks<T>(void* pass, StepSchedule s, int chunk, int* projectedSteps)
+    private static unsafe void ProjectChunks<T>(ref DirectionForward<T> p, StepSchedule s, int chunk, int* projectedSteps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref DirectionForward<T> p = ref Unsafe.AsRef<DirectionForward<T>>(pass);
         int g = p.Cell.GateCount() * p.HiddenSize, inSize = p.InputSize;
         try
         {
@@ -77,19 +76,18 @@ public static partial class RecurrentPass
     }
 
     /// <summary>The helper's state for <see cref="TryProjectAlongside"/>: the caller's pass and schedule by pointer.</summary>
-    private unsafe struct ProjectionPipeline(void* pass, void* schedule, int chunk, delegate*<void*, StepSchedule, int, int*, void> project)
+    private unsafe struct ProjectionPipeline<T>(void* pass, void* schedule, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly void* _pass = pass, _schedule = schedule;
         private readonly int _chunk = chunk;
-        private readonly delegate*<void*, StepSchedule, int, int*, void> _project = project;
         /// <summary>Steps (in loop order) whose gates hold their input projection.</summary>
         public int ProjectedSteps;
 
         public static void Run(void* state)
         {
-            ref ProjectionPipeline pipeline = ref Unsafe.AsRef<ProjectionPipeline>(state);
-            pipeline._project(pipeline._pass, Unsafe.AsRef<StepSchedule>(pipeline._schedule), pipeline._chunk,
-                (int*)Unsafe.AsPointer(ref pipeline.ProjectedSteps));
+            ref ProjectionPipeline<T> pipeline = ref Unsafe.AsRef<ProjectionPipeline<T>>(state);
+            ProjectChunks(ref Unsafe.AsRef<DirectionForward<T>>(pipeline._pass), Unsafe.AsRef<StepSchedule>(pipeline._schedule),
+                pipeline._chunk, (int*)Unsafe.AsPointer(ref pipeline.ProjectedSteps));
         }
     }
 }
