@@ -17,7 +17,7 @@ public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
     public int OutputSize;
     /// <summary>Run the steps last to first.</summary>
     public bool Reverse;
-    /// <summary>Project each step's inputs on their own (static mode) instead of all rows in one GEMM.</summary>
+    /// <summary>Project each step's inputs inside the step loop (static mode; dynamic mode where <see cref="RecurrentPass.PerStepInputProjectionPays"/>) instead of all rows in one GEMM first.</summary>
     public bool PerStepInputProjection;
 
     /// <summary>Packed input rows [N, InputSize].</summary>

@@ -55,7 +55,6 @@ public static partial class RecurrentPass
     private static unsafe void ProjectChunks<T>(ref DirectionForward<T> p, StepSchedule s, int chunk, int* projectedSteps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int g = p.Cell.GateCount() * p.HiddenSize, inSize = p.InputSize;
         try
         {
             for (int k0 = 0; k0 < s.Steps; k0 += chunk)
@@ -63,12 +62,7 @@ public static partial class RecurrentPass
                 int k1 = Math.Min(k0 + chunk, s.Steps);
                 int tFirst = p.Reverse ? s.Steps - k1 : k0, tLast = p.Reverse ? s.Steps - 1 - k0 : k1 - 1;
                 int row = s.Offsets[tFirst], rows = s.Offsets[tLast] + s.BatchSizes[tLast] - row;
-                if (rows > 0)
-                {
-                    Span<T> gates = p.Gates.Slice(row * g, rows * g);
-                    FillBias(gates, g, p.Bih, p.Cell == CellFunction.Gru ? default : p.Bhh);
-                    GateProduct(p.X.Slice(row * inSize, rows * inSize), rows, g, inSize, p.Wih, p.WihPackedT, gates);
-                }
+                if (rows > 0) ProjectInputs(ref p, row, rows);
                 Volatile.Write(ref *projectedSteps, k1);
             }
         }

@@ -27,13 +27,10 @@ public static partial class RecurrentPass
     /// <summary>Runs one direction of one layer forward over the schedule.</summary>
     public static unsafe void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int g = p.Cell.GateCount() * p.HiddenSize, inSize = p.InputSize;
         if (!p.PerStepInputProjection && s.Rows > 0)
         {
             if (TryProjectAlongside(ref p, s)) return;
-            int n = s.Rows;
-            FillBias(p.Gates[..(n * g)], g, p.Bih, p.Cell == CellFunction.Gru ? default : p.Bhh);
-            GateProduct(p.X, n, g, inSize, p.Wih, p.WihPackedT, p.Gates);
+            ProjectInputs(ref p, 0, s.Rows);
         }
 
         RunRows(Unsafe.AsPointer(ref p), s, &ForwardRows<T>);
@@ -46,7 +43,7 @@ public static partial class RecurrentPass
     // a row range is the same sequences at every step). Scratch rows are indexed by row, so ranges never share any.
     private static void ForwardRows<T>(ref DirectionForward<T> p, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h, inSize = p.InputSize;
+        int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h;
         bool training = !p.HPrev.IsEmpty;
         bool projected = !p.Whr.IsEmpty;
         bool gru = p.Cell == CellFunction.Gru;
@@ -67,11 +64,7 @@ public static partial class RecurrentPass
             Span<T> hState = p.H.Slice(from * hout, bs * hout);
             Span<T> gh = ghAll.Slice(from * g, bs * g), hraw = hrawAll.Slice(from * h, bs * h);
 
-            if (p.PerStepInputProjection)
-            {
-                FillBias(gates, g, p.Bih, gru ? default : p.Bhh);
-                GateProduct(p.X.Slice(o * inSize, bs * inSize), bs, g, inSize, p.Wih, p.WihPackedT, gates);
-            }
+            if (p.PerStepInputProjection) ProjectInputs(ref p, o, bs);
             if (training) hState.CopyTo(p.HPrev.Slice(o * hout, bs * hout));
 
             if (gru)
@@ -235,6 +228,16 @@ public static partial class RecurrentPass
                 RecurrentGradient(dG, bs, g, hout, p.Whh, p.WhhPacked, dhState, accumulate: false);
             }
         }
+    }
+
+    // Gate rows [row, row + rows) = bias + their input rows · W_ihᵀ (the GRU's recurrent bias stays with its recurrent
+    // part): all steps before the loop, one step inside it, or a chunk of steps on the helper thread.
+    private static void ProjectInputs<T>(ref DirectionForward<T> p, int row, int rows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int g = p.Cell.GateCount() * p.HiddenSize, inSize = p.InputSize;
+        Span<T> gates = p.Gates.Slice(row * g, rows * g);
+        FillBias(gates, g, p.Bih, p.Cell == CellFunction.Gru ? default : p.Bhh);
+        GateProduct(p.X.Slice(row * inSize, rows * inSize), rows, g, inSize, p.Wih, p.WihPackedT, gates);
     }
 
     // Each row of dst [rows, width] = a + b (either may be empty: zero).
