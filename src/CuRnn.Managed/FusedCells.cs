@@ -10,8 +10,9 @@ namespace CuRnn.Managed;
 /// The LSTM and GRU cells of one row in a single pass over 512-bit vectors: every gate, the cell state and the
 /// output in registers, where the element-wise library calls take seven passes (and seven calls, which dominate
 /// at small H). The activations use the same formulas as <see cref="TensorPrimitives"/> (σ(x) = 1 / (1 + e^-x),
-/// tanh(x) = sign(x)·(1 - e^-2|x|) / (1 + e^-2|x|)), so whole vectors get the bits the library's vector path gives;
-/// columns past the last whole vector, other element types and CPUs without 512-bit vectors take the library calls.
+/// tanh(x) = sign(x)·(1 - e^-2|x|) / (1 + e^-2|x|)); float vectors take e^x from <see cref="SingleExp512"/> (within
+/// a few units in the last place of the library's), double vectors from <see cref="Vector512.Exp(Vector512{double})"/>.
+/// Columns past the last whole vector, other element types and CPUs without 512-bit vectors take the library calls.
 /// </summary>
 internal static class FusedCells
 {
@@ -122,7 +123,7 @@ internal static class FusedCells
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<V> Exp<V>(Vector512<V> x) where V : unmanaged, IFloatingPointIeee754<V>
     {
-        if (typeof(V) == typeof(float)) return Vector512.Exp(x.As<V, float>()).As<float, V>();
+        if (typeof(V) == typeof(float)) return SingleExp512.Exp(x.As<V, float>()).As<float, V>();
         return Vector512.Exp(x.As<V, double>()).As<double, V>();
     }
 

@@ -6,8 +6,9 @@ using CuRnn.Tests.Support;
 namespace CuRnn.Tests;
 
 /// <summary>
-/// The one-pass LSTM and GRU cells against the element-wise library calls they replace (the same bits on whole
-/// vectors; the library's own results for a few elements may differ in the last place from its results for many),
+/// The one-pass LSTM and GRU cells against the element-wise library calls they replace (within a few units in the
+/// last place: float vectors take their own exp, and the library's results for a few elements may differ in the
+/// last place from its results for many),
 /// and their vector gradients give the bits of the scalar expressions, at hidden sizes with and without a partial
 /// last vector, on values from deep saturation to tiny magnitudes.
 /// </summary>
