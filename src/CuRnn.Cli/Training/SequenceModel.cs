@@ -42,7 +42,7 @@ internal sealed class SequenceModel : IDisposable
 
     // An LSTM's forget gates start open (input bias 1 on the forget gate, the usual remedy: Jozefowicz et al., 2015),
     // so early gradients reach back over long gaps; with the plain uniform start, some seeds of the temporal-order
-    // task stayed at chance for all ten epochs.
+    // task ended ten epochs at 73-76 % held out instead of 100 %.
     private static void OpenForgetGates(Rnn<float> rnn, int hidden)
     {
         foreach (var info in rnn.ParameterInfos)
