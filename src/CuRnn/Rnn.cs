@@ -101,6 +101,23 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
         return _parameters.AsSpan(info.Offset, info.Length);
     }
 
+    /// <summary>
+    /// The gradient of one named parameter inside a flat gradient buffer that <see cref="Backward"/> filled: the same
+    /// name, shape and offset as <see cref="Parameter(string)"/>, so <c>Gradient(grads, "weight_hh_l0")</c> is
+    /// PyTorch's <c>weight_hh_l0.grad</c>, row-major.
+    /// </summary>
+    /// <param name="gradients">A buffer of <see cref="ParameterCount"/> elements in the parameters' layout.</param>
+    /// <param name="name">A parameter name, as <see cref="ParameterInfos"/> lists them.</param>
+    /// <exception cref="ArgumentException"><paramref name="gradients"/> does not hold <see cref="ParameterCount"/> elements.</exception>
+    /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names.</exception>
+    public Span<T> Gradient(Span<T> gradients, string name)
+    {
+        if (gradients.Length != ParameterCount)
+            throw new ArgumentException($"gradients must hold ParameterCount = {ParameterCount} elements; actual {gradients.Length}.", nameof(gradients));
+        var info = _layout.Get(name);
+        return gradients.Slice(info.Offset, info.Length);
+    }
+
     /// <summary>Where one named parameter lives in the flat buffer (and in a gradient buffer).</summary>
     /// <exception cref="KeyNotFoundException">No parameter has that name.</exception>
     public RnnParameterInfo ParameterInfo(string name) => _layout.Get(name);

@@ -39,7 +39,7 @@ public sealed partial class Rnn<T>
     /// <param name="tensors">Device addresses.</param>
     /// <param name="stream">The app's <c>CUstream</c>/<c>cudaStream_t</c>, or 0 for the layer's own stream.</param>
     /// <exception cref="InvalidOperationException">The layer does not run on cuDNN.</exception>
-    /// <exception cref="ArgumentException">x or y is 0, or c0/cN is given to a cell other than LSTM.</exception>
+    /// <exception cref="ArgumentException">x or y is 0, c0/cN is given to a cell other than LSTM, or a packed batch's lengths are not sorted.</exception>
     public void ForwardDevice(SequenceBatch batch, DeviceForwardTensors tensors, nint stream = 0)
     {
         using var scope = Enter();
@@ -49,7 +49,7 @@ public sealed partial class Rnn<T>
 
     /// <summary>Training forward on the cuDNN engine with device buffers; x, y, h0 and c0 must stay unchanged until <see cref="BackwardDevice"/>.</summary>
     /// <exception cref="InvalidOperationException">The layer does not run on cuDNN.</exception>
-    /// <exception cref="ArgumentException">x or y is 0, or c0/cN is given to a cell other than LSTM.</exception>
+    /// <exception cref="ArgumentException">x or y is 0, c0/cN is given to a cell other than LSTM, or a packed batch's lengths are not sorted.</exception>
     public RnnTape<T> ForwardTrainingDevice(SequenceBatch batch, DeviceForwardTensors tensors, nint stream = 0)
     {
         using var scope = Enter();
@@ -109,6 +109,9 @@ public sealed partial class Rnn<T>
         ArgumentNullException.ThrowIfNull(batch);
         if (_engine is not CudnnEngine<T> engine)
             throw new InvalidOperationException($"Device pointers need the cuDNN engine; this layer runs on {Backend} ({Selection.Reason}).");
+        // cuDNN's packed descriptor takes the states in the rows' order; the host-span API reorders them, this one cannot.
+        if (batch.Layout == SequenceLayout.Packed && !batch.IsSorted)
+            throw new ArgumentException($"A packed batch on device pointers needs non-increasing lengths (states in the packed rows' order); actual [{string.Join(",", batch.Lengths.ToArray())}]. Sort the sequences, or pass host spans.", nameof(batch));
         if (t.X == 0) throw new ArgumentException("tensors.X must be a device address; actual 0.", nameof(t));
         if (t.Y == 0) throw new ArgumentException("tensors.Y must be a device address; actual 0.", nameof(t));
         if (!IsLstmLayer && (t.C0 != 0 || t.CN != 0))

@@ -5,8 +5,10 @@ namespace CuRnn;
 /// (0..T). Create one per batch shape and reuse it; it precomputes the packed schedule the engines run.
 /// </summary>
 /// <remarks>
-/// Padded batches may list lengths in any order (the engines sort and unsort); packed batches need
-/// non-increasing lengths, as <c>pack_padded_sequence(enforce_sorted=True)</c>. A length of 0 is legal:
+/// Lengths may come in any order, in every layout. A packed batch then follows
+/// <c>pack_padded_sequence(enforce_sorted=False)</c>: its rows hold, step by step, the sequences still running from
+/// the longest down (ties in the caller's order), while states and their gradients stay in the caller's order. A
+/// length of 0 is legal:
 /// that sequence produces no output, its final state is its initial state, and in backward its initial
 /// state's gradient is its final state's gradient.
 /// </remarks>
@@ -68,19 +70,19 @@ public sealed class SequenceBatch
         return Padded(layout, steps, lengths);
     }
 
-    /// <summary>A packed batch: lengths non-increasing, T = the first length.</summary>
-    /// <exception cref="ArgumentException"><paramref name="lengths"/> is empty or increases somewhere.</exception>
+    /// <summary>
+    /// A packed batch (PyTorch's <c>PackedSequence.data</c>), lengths in any order; T = the longest. Step t's rows are
+    /// the sequences with length &gt; t, longest first and ties in the caller's order, exactly as
+    /// <c>pack_padded_sequence(enforce_sorted=False)</c> orders them; h0, c0, hN, cN and their gradients are in the
+    /// caller's order (<see cref="PackedOrder"/> gives the row order).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="lengths"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A length is negative.</exception>
     public static SequenceBatch Packed(ReadOnlySpan<int> lengths)
     {
-        for (int b = 1; b < lengths.Length; b++)
-        {
-            if (lengths[b] > lengths[b - 1])
-                throw new ArgumentException(
-                    $"lengths must be non-increasing for a packed batch; expected lengths[{b}] <= {lengths[b - 1]}, actual {lengths[b]}.", nameof(lengths));
-        }
-        int maxLength = lengths.IsEmpty ? 0 : lengths[0];
-        CheckLengths(lengths, Math.Max(maxLength, 0));
+        int maxLength = 0;
+        foreach (int l in lengths) maxLength = Math.Max(maxLength, l);
+        CheckLengths(lengths, maxLength);
         return new SequenceBatch(SequenceLayout.Packed, maxLength, lengths.ToArray());
     }
 
@@ -125,6 +127,12 @@ public sealed class SequenceBatch
 
     /// <summary>Position in the sorted (longest-first) order → index in the caller's order.</summary>
     internal ReadOnlySpan<int> SortedToOriginal => _sortedToOriginal;
+
+    /// <summary>
+    /// For a packed batch, the sequence (index in the caller's order) behind each packed row position: step t's rows
+    /// are the first <c>StepBatchSizes[t]</c> of this order. PyTorch calls it <c>sorted_indices</c>.
+    /// </summary>
+    public ReadOnlySpan<int> PackedOrder => _sortedToOriginal;
     /// <summary>Sequences still running at each step (non-increasing).</summary>
     internal ReadOnlySpan<int> StepBatchSizes => _stepBatchSizes;
     /// <summary>First packed row of each step.</summary>

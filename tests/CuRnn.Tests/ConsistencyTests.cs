@@ -90,6 +90,16 @@ public sealed class ConsistencyTests
             DH0 = PermuteSeq(expected.DH0, ld, b, o.OutputSize, perm), DC0 = PermuteSeq(expected.DC0, ld, b, o.HiddenSize, perm),
         };
         AssertSame(runP, expectedP, batchP, SequenceBatch.Padded(SequenceLayout.SequenceMajor, steps, lengthsP), o, "unsorted batch-major");
+
+        // Unsorted packed (enforce_sorted=False): rows longest first, states in the caller's order.
+        foreach (var mode in Enum.GetValues<ExecutionMode>())
+        {
+            var packedP = SequenceBatch.Packed(lengthsP);
+            var runPacked = Execute(rnn, packedP, LayoutConvert.FromSequenceMajor(xP, packedP, o.InputSize), PermuteSeq(h0, ld, b, o.OutputSize, perm),
+                PermuteSeq(c0, ld, b, o.HiddenSize, perm), LayoutConvert.FromSequenceMajor(dyP, packedP, o.OutputFeatures),
+                PermuteSeq(dhN, ld, b, o.OutputSize, perm), PermuteSeq(dcN, ld, b, o.HiddenSize, perm), mode);
+            AssertSame(runPacked, expectedP, packedP, SequenceBatch.Padded(SequenceLayout.SequenceMajor, steps, lengthsP), o, $"unsorted packed {mode}");
+        }
     }
 
     // [outer, B, f] with sequence s of the result = sequence perm[s] of the source.

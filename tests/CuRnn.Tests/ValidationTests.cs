@@ -62,8 +62,35 @@ public sealed class ValidationTests
         AssertMessage(Assert.Throws<ArgumentOutOfRangeException>(() => SequenceBatch.Padded(SequenceLayout.BatchMajor, 3, [-1]))!, "lengths[0]", "actual -1");
 
     [Test]
-    public void Packed_lengths_must_not_increase() =>
-        AssertMessage(Assert.Throws<ArgumentException>(() => SequenceBatch.Packed([2, 3]))!, "lengths", "non-increasing", "actual 3");
+    public void Packed_lengths_may_come_in_any_order()
+    {
+        var batch = SequenceBatch.Packed([2, 3, 0, 3]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(batch.MaxLength, Is.EqualTo(3));
+            Assert.That(batch.TotalSteps, Is.EqualTo(8));
+            Assert.That(batch.PackedOrder.ToArray(), Is.EqualTo(new[] { 1, 3, 0, 2 }), "longest first, ties in the caller's order");
+        });
+    }
+
+    [Test]
+    public void Gradients_are_read_by_parameter_name()
+    {
+        using var rnn = new Rnn<float>(new RnnOptions { Cell = RnnCellKind.Lstm, InputSize = 3, HiddenSize = 4, NumLayers = 2, Bidirectional = true });
+        var grads = new float[rnn.ParameterCount];
+        for (int i = 0; i < grads.Length; i++) grads[i] = i;
+        Assert.Multiple(() =>
+        {
+            foreach (var info in rnn.ParameterInfos)
+            {
+                var g = rnn.Gradient(grads, info.Name);
+                Assert.That(g.Length, Is.EqualTo(info.Length), info.Name);
+                Assert.That(g[0], Is.EqualTo((float)info.Offset), info.Name);
+            }
+            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Gradient(new float[3], "weight_hh_l0"))!, "gradients", $"{rnn.ParameterCount}", "actual 3");
+            Assert.Throws<KeyNotFoundException>(() => rnn.Gradient(grads, "weight_hh_l7"));
+        });
+    }
 
     [Test]
     public void Empty_batch_is_refused() =>

@@ -2,7 +2,8 @@ namespace CuRnn.Tests.Support;
 
 /// <summary>
 /// Test-side conversions between a sequence-major padded tensor [T, B, F] and the other layouts, written
-/// independently of the engine's own packing so layout handling is checked against plain index arithmetic.
+/// independently of the engine's own packing so layout handling is checked against plain index arithmetic. Packed
+/// rows take the sequences longest first, ties in the caller's order (pack_padded_sequence(enforce_sorted=False)).
 /// </summary>
 internal static class LayoutConvert
 {
@@ -25,7 +26,7 @@ internal static class LayoutConvert
             {
                 var rows = new List<T>();
                 for (int t = 0; t < steps; t++)
-                    for (int s = 0; s < b; s++)
+                    foreach (int s in LongestFirst(lengths))
                         if (lengths[s] > t) rows.AddRange(seqMajor.AsSpan((t * b + s) * features, features).ToArray());
                 return rows.ToArray();
             }
@@ -49,10 +50,13 @@ internal static class LayoutConvert
             {
                 int row = 0;
                 for (int t = 0; t < steps; t++)
-                    for (int s = 0; s < b; s++)
+                    foreach (int s in LongestFirst(lengths))
                         if (lengths[s] > t) Array.Copy(data, (row++) * features, r, (t * b + s) * features, features);
                 return r;
             }
         }
     }
+
+    // Sequence indices by length, longest first; LINQ's ordering is stable, so ties keep the caller's order.
+    private static int[] LongestFirst(int[] lengths) => Enumerable.Range(0, lengths.Length).OrderByDescending(s => lengths[s]).ToArray();
 }
