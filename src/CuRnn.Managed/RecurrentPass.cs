@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using CuRnn.Managed.Cells;
 
 namespace CuRnn.Managed;
 
@@ -15,14 +16,14 @@ namespace CuRnn.Managed;
 public static partial class RecurrentPass
 {
     /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
-    /// the GRU's recurrent gates, the projection's input, and one row-sized temporary per row.</summary>
+    /// the GRU's recurrent gates and the projection's input.</summary>
     public static int ForwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize)
-        => maxBatch * (cell.GateCount() * hiddenSize + 2 * hiddenSize);
+        => maxBatch * (cell.GateCount() * hiddenSize + hiddenSize);
 
     /// <summary>Scratch elements <see cref="Backward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
-    /// dL/dh of each row and of the step before, dL/d(h before projection), and tanh(c) of each row.</summary>
+    /// dL/dh of each row and of the step before, and dL/d(h before projection).</summary>
     public static int BackwardWorkLength(int maxBatch, int hiddenSize, int outputSize)
-        => maxBatch * (2 * outputSize + 2 * hiddenSize);
+        => maxBatch * (2 * outputSize + hiddenSize);
 
     /// <summary>Runs one direction of one layer forward over the schedule.</summary>
     public static unsafe void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
@@ -51,8 +52,7 @@ public static partial class RecurrentPass
 
         Span<T> work = p.Work;
         Span<T> ghAll = work[..(maxB * g)]; work = work[(maxB * g)..];       // GRU recurrent part
-        Span<T> hrawAll = work[..(maxB * h)]; work = work[(maxB * h)..];     // projection input (inference)
-        Span<T> tmp = work[..(maxB * h)];                                     // per-row temporaries
+        Span<T> hrawAll = work[..(maxB * h)];                                 // projection input (inference)
 
         for (int k = 0; k < s.Steps; k++)
         {
@@ -81,11 +81,10 @@ public static partial class RecurrentPass
             {
                 Span<T> row = gates.Slice(b * g, g);
                 Span<T> hRow = hState.Slice(b * hout, hout);
-                Span<T> t1 = tmp.Slice((from + b) * h, h);
                 switch (p.Cell)
                 {
                     case CellFunction.Tanh:
-                        TensorPrimitives.Tanh(row, row);
+                        PlainCell.Tanh<T>(row, row);
                         row.CopyTo(hRow);
                         break;
                     case CellFunction.Relu:
@@ -97,14 +96,14 @@ public static partial class RecurrentPass
                         Span<T> cRow = p.C.Slice((from + b) * h, h);
                         if (training) cRow.CopyTo(p.CPrev.Slice((o + b) * h, h));
                         Span<T> hOut = projected ? (training ? p.HRaw.Slice((o + b) * h, h) : hraw.Slice(b * h, h)) : hRow;
-                        FusedCells.Lstm(row, cRow, hOut, t1, h);
+                        LstmCell.Forward(row, cRow, hOut, h);
                         if (training) cRow.CopyTo(p.CNext.Slice((o + b) * h, h));
                         break;
                     }
                     case CellFunction.Gru:
                     {
                         Span<T> ghRow = gh.Slice(b * g, g);
-                        FusedCells.Gru(row, ghRow, hRow, t1, h);
+                        GruCell.Forward<T>(row, ghRow, hRow, h);
                         if (training) ghRow.Slice(2 * h, h).CopyTo(p.GruHn.Slice((o + b) * h, h));
                         break;
                     }
@@ -163,13 +162,11 @@ public static partial class RecurrentPass
         bool projected = !p.Whr.IsEmpty;
         bool gru = p.Cell == CellFunction.Gru;
         int maxB = s.MaxBatch;
-        T one = T.One;
 
         Span<T> work = p.Work;
         Span<T> dhTotAll = work[..(maxB * hout)]; work = work[(maxB * hout)..];   // dL/dh of each row's output
         Span<T> dhPrevAll = work[..(maxB * hout)]; work = work[(maxB * hout)..];  // next dH state
-        Span<T> dhRawAll = work[..(maxB * h)]; work = work[(maxB * h)..];         // dL/d(h before projection)
-        Span<T> tanhCAll = work[..(maxB * h)];                                    // tanh(c) of each row
+        Span<T> dhRawAll = work[..(maxB * h)];                                    // dL/d(h before projection)
 
         for (int k = 0; k < s.Steps; k++)
         {
@@ -179,7 +176,7 @@ public static partial class RecurrentPass
             if (bs <= 0) continue;
             Span<T> dG = p.Gates.Slice(o * g, bs * g);
             Span<T> dhTot = dhTotAll.Slice(from * hout, bs * hout), dhPrev = dhPrevAll.Slice(from * hout, bs * hout);
-            Span<T> dhRaw = dhRawAll.Slice(from * h, bs * h), tanhC = tanhCAll.Slice(from * h, bs * h);
+            Span<T> dhRaw = dhRawAll.Slice(from * h, bs * h);
             Span<T> dhState = p.DH.Slice(from * hout, bs * hout);
 
             for (int b = 0; b < bs; b++)
@@ -201,17 +198,17 @@ public static partial class RecurrentPass
                 switch (p.Cell)
                 {
                     case CellFunction.Tanh:
-                        for (int j = 0; j < h; j++) { T y = row[j]; row[j] = dh[j] * (one - y * y); }
+                        PlainCell.TanhGradient(row, dh);
                         break;
                     case CellFunction.Relu:
                         for (int j = 0; j < h; j++) row[j] = row[j] > T.Zero ? dh[j] : T.Zero;
                         break;
                     case CellFunction.Lstm:
-                        FusedCellGradients.Lstm(row, p.CNext.Slice((o + b) * h, h), p.CPrev.Slice((o + b) * h, h), dh,
-                            p.DC.Slice((from + b) * h, h), tanhC.Slice(b * h, h), h);
+                        LstmCell.Backward(row, p.CNext.Slice((o + b) * h, h), p.CPrev.Slice((o + b) * h, h), dh,
+                            p.DC.Slice((from + b) * h, h), h);
                         break;
                     case CellFunction.Gru:
-                        FusedCellGradients.Gru(row, p.HPrev.Slice((o + b) * hout, hout), p.GruHn.Slice((o + b) * h, h), dh,
+                        GruCell.Backward(row, p.HPrev.Slice((o + b) * hout, hout), p.GruHn.Slice((o + b) * h, h), dh,
                             p.DGh.Slice((o + b) * g, g), dhPrev.Slice(b * hout, hout), h);
                         break;
                 }

@@ -96,7 +96,7 @@ public sealed class ThreadSharingTests
             finally { Gemm.SetThreadLimit(old); }
         }
         var wide = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, 50, 32);
-        var narrow = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, 1000, 8);
+        var narrow = SequenceBatch.Uniform(SequenceLayout.SequenceMajor, 1000, Gemm.RowTile);   // under two register tiles
         var mixed = SequenceBatch.Padded(SequenceLayout.SequenceMajor, 50, Enumerable.Range(1, 32).Reverse().ToArray());
         Assert.Multiple(() =>
         {

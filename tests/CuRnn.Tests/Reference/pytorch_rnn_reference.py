@@ -1,4 +1,5 @@
-"""PyTorch reference for CuRnn's tests: runs nn.RNN / nn.LSTM (proj_size too) / nn.GRU in float64.
+"""PyTorch reference for CuRnn's tests: runs nn.RNN / nn.LSTM (proj_size too) / nn.GRU in float64 (or, with
+"dtype": "float32" in spec.json, in float32: how close PyTorch itself comes on the same data).
 
 Usage: pytorch_rnn_reference.py DIR
 DIR holds spec.json and raw little-endian float64 files (<name>.f64): every parameter by its PyTorch name,
@@ -17,11 +18,13 @@ def main(folder):
     with open(os.path.join(folder, "spec.json")) as f:
         spec = json.load(f)
 
+    dtype = torch.float32 if spec.get("dtype") == "float32" else torch.float64
+
     def read(name, shape):
-        return torch.from_numpy(np.fromfile(os.path.join(folder, name + ".f64"), dtype="<f8").reshape(shape).copy())
+        return torch.from_numpy(np.fromfile(os.path.join(folder, name + ".f64"), dtype="<f8").reshape(shape).copy()).to(dtype)
 
     def write(name, tensor):
-        tensor.detach().contiguous().numpy().astype("<f8").tofile(os.path.join(folder, name + ".f64"))
+        tensor.detach().double().contiguous().numpy().astype("<f8").tofile(os.path.join(folder, name + ".f64"))
 
     cell, i, h, layers = spec["cell"], spec["input"], spec["hidden"], spec["layers"]
     bi, bias, proj = spec["bidirectional"], spec["bias"], spec["projection"]
@@ -34,7 +37,7 @@ def main(folder):
         module = torch.nn.GRU(i, h, layers, bias=bias, bidirectional=bi)
     else:
         module = torch.nn.RNN(i, h, layers, nonlinearity="relu" if cell == "RnnRelu" else "tanh", bias=bias, bidirectional=bi)
-    module = module.double()
+    module = module.to(dtype)
     with torch.no_grad():
         for name, p in module.named_parameters():
             p.copy_(read(name, tuple(p.shape)))

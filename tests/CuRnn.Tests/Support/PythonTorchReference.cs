@@ -22,7 +22,12 @@ internal static class PythonTorchReference
     /// <summary>Null when the reference can run; otherwise why not.</summary>
     public static string? Unavailable => s_unavailable.Value;
 
-    public static ReferenceContract.Result Run(ReferenceContract.Request q)
+    public static ReferenceContract.Result Run(ReferenceContract.Request q) => Run(q, "float64");
+
+    /// <summary>The same computation in PyTorch's float32: how close PyTorch itself comes on a given draw.</summary>
+    public static ReferenceContract.Result RunSingle(ReferenceContract.Request q) => Run(q, "float32");
+
+    private static ReferenceContract.Result Run(ReferenceContract.Request q, string dtype)
     {
         var o = q.Options;
         string dir = Directory.CreateTempSubdirectory("curnn-ref-").FullName;
@@ -31,7 +36,7 @@ internal static class PythonTorchReference
             var spec = new
             {
                 cell = o.Cell.ToString(), input = o.InputSize, hidden = o.HiddenSize, layers = o.NumLayers,
-                bidirectional = o.Bidirectional, bias = o.Bias, projection = o.ProjectionSize, steps = q.Steps, lengths = q.Lengths,
+                bidirectional = o.Bidirectional, bias = o.Bias, projection = o.ProjectionSize, steps = q.Steps, lengths = q.Lengths, dtype,
             };
             File.WriteAllText(Path.Combine(dir, "spec.json"), JsonSerializer.Serialize(spec));
             void Write(string name, double[] data) => File.WriteAllBytes(Path.Combine(dir, name + ".f64"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
