@@ -19,6 +19,9 @@ public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
     public bool Reverse;
     /// <summary>Project each step's inputs inside the step loop (static mode; dynamic mode where <see cref="RecurrentPass.PerStepInputProjectionPays"/>) instead of all rows in one GEMM first.</summary>
     public bool PerStepInputProjection;
+    /// <summary>Threads the pass may use, the calling thread included (0 or 1: the calling thread only). Any count
+    /// gives the same bits.</summary>
+    public int Threads;
 
     /// <summary>Packed input rows [N, InputSize].</summary>
     public ReadOnlySpan<T> X;
@@ -65,7 +68,7 @@ public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
     /// <summary>Training, GRU: <c>W_hn h + b_hn</c> of each row [N, H].</summary>
     public Span<T> GruHn;
 
-    // Set while the helper projects the inputs alongside the step loop: the count of steps projected so far.
+    // Set while a worker projects the inputs alongside the step loop: the count of steps projected so far.
     internal unsafe int* ProjectedSteps;
 }
 
@@ -87,6 +90,9 @@ public ref struct DirectionBackward<T> where T : unmanaged, INumber<T>
     public bool Reverse;
     /// <summary>Whether the layer has biases (their gradients are then written).</summary>
     public bool HasBias;
+    /// <summary>Threads the pass may use, the calling thread included (0 or 1: the calling thread only). Any count
+    /// gives the same bits.</summary>
+    public int Threads;
 
     /// <summary>Packed input rows [N, InputSize] the forward saw.</summary>
     public ReadOnlySpan<T> X;

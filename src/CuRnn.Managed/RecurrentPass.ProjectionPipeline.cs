@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using CuRnn.Managed.Threading;
 
 namespace CuRnn.Managed;
 
@@ -10,48 +11,37 @@ public static partial class RecurrentPass
     private const int PipelineChunkRows = 128;
 
     /// <summary>
-    /// For a batch too narrow to share its rows (the step loop runs on one thread), the helper thread projects the
-    /// inputs chunk by chunk of steps, in the order the loop takes them, while the caller runs the steps of the
-    /// chunks already projected: the projection and the loop overlap instead of following each other. False
-    /// (nothing done) when the rows are shared, there is one thread, or the helper is busy.
+    /// For a batch too narrow to share its rows (the step loop runs on one thread), a worker projects the inputs
+    /// chunk by chunk of steps, in the order the loop takes them, while the caller runs the steps of the chunks
+    /// already projected: the projection and the loop overlap instead of following each other. False (nothing done)
+    /// when no worker was idle.
     /// </summary>
     private static unsafe bool TryProjectAlongside<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int chunk = PipelineChunkSteps(s);
-        if (chunk == 0) return false;
-        var pipeline = new ProjectionPipeline<T>(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), chunk);
-        if (!HelperThread.TryStart(&ProjectionPipeline<T>.Run, &pipeline)) return false;
-        int limit = Gemm.SetThreadLimit(1);
-        p.ProjectedSteps = &pipeline.ProjectedSteps;
-        try { ForwardRows(ref p, s, 0, s.MaxBatch); }
-        finally
-        {
-            p.ProjectedSteps = null;
-            HelperThread.Wait();
-            Gemm.SetThreadLimit(limit);
-        }
-        return true;
+        var pipeline = new ProjectionPipeline<T>(Unsafe.AsPointer(ref p), Unsafe.AsPointer(ref s), PipelineChunkSteps(s));
+        WorkerPool.Gang(2, &ProjectionPipeline<T>.Run, &pipeline);
+        return pipeline.Ran;
     }
 
-    /// <summary>Steps per projected chunk when the helper should project alongside the step loop, else 0: rows not
-    /// shared, two threads allowed, and at least two chunks.</summary>
+    /// <summary>Steps per projected chunk: at least two chunks, else 0 (no pipeline).</summary>
     internal static int PipelineChunkSteps(StepSchedule s)
     {
-        if (!Gemm.MayUseHelper || !HelperThread.Available || HelperRowStart(s) != 0 || s.MaxBatch == 0) return 0;
+        if (s.MaxBatch == 0) return 0;
         int chunk = Math.Max(1, PipelineChunkRows / s.MaxBatch);
         return s.Steps >= 2 * chunk ? chunk : 0;
     }
 
-    // Before the loop's k-th step: wait until the helper has projected it.
+    // Before the loop's k-th step: wait until the worker has projected it.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AwaitProjection(int* projectedSteps, int k)
     {
-        while (Volatile.Read(ref *projectedSteps) <= k) Thread.SpinWait(8);
+        var spin = new SpinWait();
+        while (Volatile.Read(ref *projectedSteps) <= k) spin.SpinOnce(sleep1Threshold: -1);
     }
 
-    // The helper's side: chunks of steps in loop order (last to first for a reverse direction), each one product
+    // The worker's side: chunks of steps in loop order (last to first for a reverse direction), each one product
     // over its contiguous packed rows; publishes the count of steps done after each. Publishes "all" on the way out,
-    // so a failure never leaves the caller waiting (the caller's Wait rethrows it).
+    // so a failure never leaves the caller waiting (the pool rethrows it).
     private static unsafe void ProjectChunks<T>(ref DirectionForward<T> p, StepSchedule s, int chunk, int* projectedSteps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -62,26 +52,35 @@ public static partial class RecurrentPass
                 int k1 = Math.Min(k0 + chunk, s.Steps);
                 int tFirst = p.Reverse ? s.Steps - k1 : k0, tLast = p.Reverse ? s.Steps - 1 - k0 : k1 - 1;
                 int row = s.Offsets[tFirst], rows = s.Offsets[tLast] + s.BatchSizes[tLast] - row;
-                if (rows > 0) ProjectInputs(ref p, row, rows);
+                if (rows > 0) ProjectInputs(ref p, row, rows, threads: 1);
                 Volatile.Write(ref *projectedSteps, k1);
             }
         }
         finally { Volatile.Write(ref *projectedSteps, int.MaxValue); }
     }
 
-    /// <summary>The helper's state for <see cref="TryProjectAlongside"/>: the caller's pass and schedule by pointer.</summary>
+    /// <summary>The gang's state for <see cref="TryProjectAlongside"/>: the caller's pass and schedule by pointer.</summary>
     private unsafe struct ProjectionPipeline<T>(void* pass, void* schedule, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly void* _pass = pass, _schedule = schedule;
         private readonly int _chunk = chunk;
         /// <summary>Steps (in loop order) whose gates hold their input projection.</summary>
-        public int ProjectedSteps;
+        private int _projectedSteps;
+        /// <summary>Whether a worker joined (else the caller did nothing and the pass runs the plain way).</summary>
+        public bool Ran;
 
-        public static void Run(void* state)
+        public static void Run(void* state, GangMember member)
         {
             ref ProjectionPipeline<T> pipeline = ref Unsafe.AsRef<ProjectionPipeline<T>>(state);
-            ProjectChunks(ref Unsafe.AsRef<DirectionForward<T>>(pipeline._pass), Unsafe.AsRef<StepSchedule>(pipeline._schedule),
-                pipeline._chunk, (int*)Unsafe.AsPointer(ref pipeline.ProjectedSteps));
+            if (member.Count < 2) return;
+            ref var p = ref Unsafe.AsRef<DirectionForward<T>>(pipeline._pass);
+            var s = Unsafe.AsRef<StepSchedule>(pipeline._schedule);
+            int* projected = (int*)Unsafe.AsPointer(ref pipeline._projectedSteps);
+            if (member.Index == 1) { ProjectChunks(ref p, s, pipeline._chunk, projected); return; }
+            pipeline.Ran = true;
+            p.ProjectedSteps = projected;
+            try { ForwardRows(ref p, s, 0, s.MaxBatch, 1); }
+            finally { p.ProjectedSteps = null; }
         }
     }
 }

@@ -7,18 +7,20 @@ namespace CuRnn.Managed;
 
 /// <summary>
 /// The step loops of one direction of one recurrent layer over packed rows: forward (inference or
-/// training) and backward with weight gradients. Per step one recurrent GEMM and one fused cell
-/// pass; the input projection of all steps is one GEMM before the loop (unless per-step), and the
-/// weight and input gradients are large GEMMs after the backward loop. With two threads the step
-/// loops share rows, not steps: a sequence's recurrence reads only its own row, so the caller and
-/// the helper thread each run every step for their own rows and meet once per pass.
+/// training) and backward with weight gradients. Per step one recurrent GEMM and the cells; the input
+/// projection of all steps is one GEMM before the loop (unless per-step), and the weight and input
+/// gradients are large GEMMs after the backward loop. With several threads a forward pass splits its
+/// rows (each range runs every step for its own sequences: a sequence's recurrence reads only its own
+/// row), its hidden units (every thread runs every step for all rows and its own units, with a barrier
+/// per step; <see cref="UnitParts"/>) or, when neither pays, projects the inputs on a worker alongside
+/// the step loop. Every way gives the same bits.
 /// </summary>
 public static partial class RecurrentPass
 {
     /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
-    /// the GRU's recurrent gates and the projection's input.</summary>
+    /// the GRU's recurrent gates, the projection's input and a second state buffer (for split units).</summary>
     public static int ForwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize)
-        => maxBatch * (cell.GateCount() * hiddenSize + hiddenSize);
+        => checked(maxBatch * (cell.GateCount() * hiddenSize + 2 * hiddenSize));
 
     /// <summary>Scratch elements <see cref="Backward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
     /// dL/dh of each row and of the step before, and dL/d(h before projection).</summary>
@@ -28,21 +30,38 @@ public static partial class RecurrentPass
     /// <summary>Runs one direction of one layer forward over the schedule.</summary>
     public static unsafe void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!p.PerStepInputProjection && s.Rows > 0)
-        {
-            if (TryProjectAlongside(ref p, s)) return;
-            ProjectInputs(ref p, 0, s.Rows);
-        }
-
-        RunRows(Unsafe.AsPointer(ref p), s, &ForwardRows<T>);
+        int threads = Math.Max(1, p.Threads);
+        var split = p.PerStepInputProjection ? ForwardSplit.Rows : SplitOverride ?? ChooseSplit(ref p, s, threads);
+        if (split == ForwardSplit.Units && !UnitsCanSplit(ref p)) split = ForwardSplit.Rows;
+        if (split == ForwardSplit.Pipeline && threads > 1 && PipelineChunkSteps(s) > 0 && TryProjectAlongside(ref p, s)) return;
+        if (!p.PerStepInputProjection && s.Rows > 0) ProjectInputs(ref p, 0, s.Rows, threads);
+        if (split == ForwardSplit.Units) RunUnits(ref p, s, threads);
+        else RunRows(Unsafe.AsPointer(ref p), s, &ForwardRows<T>, threads);
     }
 
-    private static unsafe void ForwardRows<T>(void* pass, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
-        => ForwardRows(ref Unsafe.AsRef<DirectionForward<T>>(pass), s, from, to);
+    /// <summary>
+    /// How a forward pass with its inputs projected before the loop uses its threads: split rows where every thread
+    /// gets rows, else split units where more threads get units than rows, else project alongside the step loop
+    /// (rows on one thread), else rows.
+    /// </summary>
+    internal static ForwardSplit ChooseSplit<T>(ref DirectionForward<T> p, StepSchedule s, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = RowParts(s, threads);
+        if (rows >= threads) return ForwardSplit.Rows;
+        if (UnitParts(ref p, s, threads) > rows) return ForwardSplit.Units;
+        return rows == 1 && PipelineChunkSteps(s) > 0 ? ForwardSplit.Pipeline : ForwardSplit.Rows;
+    }
+
+    /// <summary>Forces how forward passes split their work (tests and measurements); null lets each pass choose.</summary>
+    internal static ForwardSplit? SplitOverride { get; set; }
+
+    private static unsafe void ForwardRows<T>(void* pass, StepSchedule s, int from, int to, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+        => ForwardRows(ref Unsafe.AsRef<DirectionForward<T>>(pass), s, from, to, threads);
 
     // The step loop for rows [from, to) of every step (the rows of a step are sequences from the longest down, so
-    // a row range is the same sequences at every step). Scratch rows are indexed by row, so ranges never share any.
-    private static void ForwardRows<T>(ref DirectionForward<T> p, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    // a row range is the same sequences at every step), its products on `threads` threads. Scratch rows are indexed
+    // by row, so ranges never share any.
+    private static void ForwardRows<T>(ref DirectionForward<T> p, StepSchedule s, int from, int to, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h;
         bool training = !p.HPrev.IsEmpty;
@@ -64,17 +83,17 @@ public static partial class RecurrentPass
             Span<T> hState = p.H.Slice(from * hout, bs * hout);
             Span<T> gh = ghAll.Slice(from * g, bs * g), hraw = hrawAll.Slice(from * h, bs * h);
 
-            if (p.PerStepInputProjection) ProjectInputs(ref p, o, bs);
+            if (p.PerStepInputProjection) ProjectInputs(ref p, o, bs, threads);
             if (training) hState.CopyTo(p.HPrev.Slice(o * hout, bs * hout));
 
             if (gru)
             {
                 FillBias(gh, g, p.Bhh, default);
-                GateProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gh);
+                GateProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gh, threads);
             }
             else
             {
-                GateProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gates);
+                GateProduct(hState, bs, g, hout, p.Whh, p.WhhPackedT, gates, threads);
             }
 
             for (int b = 0; b < bs; b++)
@@ -113,7 +132,7 @@ public static partial class RecurrentPass
             if (projected)
             {
                 ReadOnlySpan<T> raw = training ? p.HRaw.Slice(o * h, bs * h) : hraw;
-                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, hout, h, raw, h, p.Whr, h, hState, hout, accumulate: false);
+                Gemm.Multiply(Transpose.No, Transpose.Yes, bs, hout, h, raw, h, p.Whr, h, hState, hout, accumulate: false, threads);
             }
             for (int b = 0; b < bs; b++)
                 hState.Slice(b * hout, hout).CopyTo(p.Y.Slice((o + b) * p.YStride + p.YColumn, hout));
@@ -126,7 +145,8 @@ public static partial class RecurrentPass
     /// </summary>
     public static unsafe void Backward<T>(ref DirectionBackward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        RunRows(Unsafe.AsPointer(ref p), s, &BackwardRows<T>);
+        int threads = Math.Max(1, p.Threads);
+        RunRows(Unsafe.AsPointer(ref p), s, &BackwardRows<T>, threads);
 
         int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h, inSize = p.InputSize;
         bool projected = !p.Whr.IsEmpty;
@@ -136,10 +156,10 @@ public static partial class RecurrentPass
         ReadOnlySpan<T> dGx = p.Gates[..(rows * g)];
         ReadOnlySpan<T> dGh = gru ? p.DGh[..(rows * g)] : dGx;
         if (!p.DX.IsEmpty)
-            Gemm.Multiply(Transpose.No, Transpose.No, rows, inSize, g, dGx, g, p.Wih, inSize, p.DX, inSize, accumulate: true);
+            Gemm.Multiply(Transpose.No, Transpose.No, rows, inSize, g, dGx, g, p.Wih, inSize, p.DX, inSize, accumulate: true, threads);
         if (p.DWih.IsEmpty) return;
-        Gemm.Multiply(Transpose.Yes, Transpose.No, g, inSize, rows, dGx, g, p.X, inSize, p.DWih, inSize, accumulate: true);
-        Gemm.Multiply(Transpose.Yes, Transpose.No, g, hout, rows, dGh, g, p.HPrev, hout, p.DWhh, hout, accumulate: true);
+        Gemm.Multiply(Transpose.Yes, Transpose.No, g, inSize, rows, dGx, g, p.X, inSize, p.DWih, inSize, accumulate: true, threads);
+        Gemm.Multiply(Transpose.Yes, Transpose.No, g, hout, rows, dGh, g, p.HPrev, hout, p.DWhh, hout, accumulate: true, threads);
         if (p.HasBias)
         {
             for (int r = 0; r < rows; r++)
@@ -149,14 +169,14 @@ public static partial class RecurrentPass
             }
         }
         if (projected)
-            Gemm.Multiply(Transpose.Yes, Transpose.No, hout, h, rows, p.DHOut, hout, p.HRaw, h, p.DWhr, h, accumulate: true);
+            Gemm.Multiply(Transpose.Yes, Transpose.No, hout, h, rows, p.DHOut, hout, p.HRaw, h, p.DWhr, h, accumulate: true, threads);
     }
 
-    private static unsafe void BackwardRows<T>(void* pass, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
-        => BackwardRows(ref Unsafe.AsRef<DirectionBackward<T>>(pass), s, from, to);
+    private static unsafe void BackwardRows<T>(void* pass, StepSchedule s, int from, int to, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+        => BackwardRows(ref Unsafe.AsRef<DirectionBackward<T>>(pass), s, from, to, threads);
 
     // The backward step loop for rows [from, to) of every step; see ForwardRows.
-    private static void BackwardRows<T>(ref DirectionBackward<T> p, StepSchedule s, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void BackwardRows<T>(ref DirectionBackward<T> p, StepSchedule s, int from, int to, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = p.HiddenSize, hout = p.OutputSize, g = p.Cell.GateCount() * h;
         bool projected = !p.Whr.IsEmpty;
@@ -188,7 +208,7 @@ public static partial class RecurrentPass
             if (projected)
             {
                 dhCell.CopyTo(p.DHOut.Slice(o * hout, bs * hout));
-                Gemm.Multiply(Transpose.No, Transpose.No, bs, h, hout, dhCell, hout, p.Whr, h, dhRaw, h, accumulate: false);
+                Gemm.Multiply(Transpose.No, Transpose.No, bs, h, hout, dhCell, hout, p.Whr, h, dhRaw, h, accumulate: false, threads);
                 dhCell = dhRaw;
             }
             for (int b = 0; b < bs; b++)
@@ -217,24 +237,24 @@ public static partial class RecurrentPass
             // dH for the step before: dG_h · W_hh (+ the GRU's direct z path).
             if (gru)
             {
-                RecurrentGradient(p.DGh.Slice(o * g, bs * g), bs, g, hout, p.Whh, p.WhhPacked, dhPrev, accumulate: true);
+                RecurrentGradient(p.DGh.Slice(o * g, bs * g), bs, g, hout, p.Whh, p.WhhPacked, dhPrev, accumulate: true, threads);
                 dhPrev.CopyTo(dhState);
             }
             else
             {
-                RecurrentGradient(dG, bs, g, hout, p.Whh, p.WhhPacked, dhState, accumulate: false);
+                RecurrentGradient(dG, bs, g, hout, p.Whh, p.WhhPacked, dhState, accumulate: false, threads);
             }
         }
     }
 
     // Gate rows [row, row + rows) = bias + their input rows · W_ihᵀ (the GRU's recurrent bias stays with its recurrent
-    // part): all steps before the loop, one step inside it, or a chunk of steps on the helper thread.
-    private static void ProjectInputs<T>(ref DirectionForward<T> p, int row, int rows) where T : unmanaged, IFloatingPointIeee754<T>
+    // part): all steps before the loop, one step inside it, or a chunk of steps on a worker.
+    private static void ProjectInputs<T>(ref DirectionForward<T> p, int row, int rows, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g = p.Cell.GateCount() * p.HiddenSize, inSize = p.InputSize;
         Span<T> gates = p.Gates.Slice(row * g, rows * g);
         FillBias(gates, g, p.Bih, p.Cell == CellFunction.Gru ? default : p.Bhh);
-        GateProduct(p.X.Slice(row * inSize, rows * inSize), rows, g, inSize, p.Wih, p.WihPackedT, gates);
+        GateProduct(p.X.Slice(row * inSize, rows * inSize), rows, g, inSize, p.Wih, p.WihPackedT, gates, threads);
     }
 
     // Each row of dst [rows, width] = a + b (either may be empty: zero).
@@ -250,18 +270,18 @@ public static partial class RecurrentPass
     }
 
     // gates[bs, g] += h[bs, k] · Wᵀ (W_hh for the recurrent part, W_ih for the inputs), with Wᵀ pre-packed when the engine has it.
-    private static void GateProduct<T>(ReadOnlySpan<T> h, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packedT, Span<T> gates)
+    private static void GateProduct<T>(ReadOnlySpan<T> h, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packedT, Span<T> gates, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (packedT is not null) Gemm.Multiply(Transpose.No, bs, h, hout, packedT, gates, g, accumulate: true);
-        else Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, hout, h, hout, whh, hout, gates, g, accumulate: true);
+        if (packedT is not null) Gemm.Multiply(Transpose.No, bs, h, hout, packedT, gates, g, accumulate: true, threads);
+        else Gemm.Multiply(Transpose.No, Transpose.Yes, bs, g, hout, h, hout, whh, hout, gates, g, accumulate: true, threads);
     }
 
     // dh[bs, hout] (+)= dG[bs, g] · W_hh, with W_hh pre-packed when the engine has it.
-    private static void RecurrentGradient<T>(ReadOnlySpan<T> dG, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packed, Span<T> dh, bool accumulate)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void RecurrentGradient<T>(ReadOnlySpan<T> dG, int bs, int g, int hout, ReadOnlySpan<T> whh, PackedMatrix<T>? packed, Span<T> dh,
+        bool accumulate, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (packed is not null) Gemm.Multiply(Transpose.No, bs, dG, g, packed, dh, hout, accumulate);
-        else Gemm.Multiply(Transpose.No, Transpose.No, bs, hout, g, dG, g, whh, hout, dh, hout, accumulate);
+        if (packed is not null) Gemm.Multiply(Transpose.No, bs, dG, g, packed, dh, hout, accumulate, threads);
+        else Gemm.Multiply(Transpose.No, Transpose.No, bs, hout, g, dG, g, whh, hout, dh, hout, accumulate, threads);
     }
 }

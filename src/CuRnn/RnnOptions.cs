@@ -35,7 +35,11 @@ public sealed record RnnOptions
     /// activations in host memory anyway.
     /// </summary>
     public bool SwapActivations { get; init; }
-    /// <summary>Threads the managed engine may use: 0 (default) all it has (the calling thread and one helper), 1 the calling thread only.</summary>
+    /// <summary>
+    /// Threads a call on the managed engine may use, the calling thread included: 0 (default) the cores this process
+    /// may run on (its CPU affinity and a container's CPU quota respected), 1 the calling thread only, at most 256.
+    /// Results are bitwise the same for every count. Layers and streams share one pool of worker threads per process.
+    /// </summary>
     public int MaxThreads { get; init; }
     /// <summary>The CUDA device the cuDNN engine runs on.</summary>
     public int DeviceOrdinal { get; init; }
@@ -67,7 +71,7 @@ public sealed record RnnOptions
         if (!Enum.IsDefined(Backend)) ThrowHelper.OutOfRange(nameof(Backend), "Auto, Managed or Cudnn", Backend);
         if (!Enum.IsDefined(Mode)) ThrowHelper.OutOfRange(nameof(Mode), "Dynamic or Static", Mode);
         if (!Enum.IsDefined(Precision)) ThrowHelper.OutOfRange(nameof(Precision), "Strict, TensorFloat32 or Half", Precision);
-        if (MaxThreads < 0) ThrowHelper.OutOfRange(nameof(MaxThreads), ">= 0", MaxThreads);
+        if (MaxThreads < 0 || MaxThreads > 256) ThrowHelper.OutOfRange(nameof(MaxThreads), "in 0..256", MaxThreads);
         if (DeviceOrdinal < 0) ThrowHelper.OutOfRange(nameof(DeviceOrdinal), ">= 0", DeviceOrdinal);
         if (!Enum.IsDefined(ParameterSync)) ThrowHelper.OutOfRange(nameof(ParameterSync), "Compare or Announced", ParameterSync);
     }

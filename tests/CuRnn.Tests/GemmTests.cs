@@ -39,7 +39,7 @@ public sealed class GemmTests
         var r = TestData.NewRandom();
         foreach (var tb in Enum.GetValues<Transpose>())
             foreach (bool accumulate in new[] { false, true })
-            foreach (int threads in new[] { 1, 2 })
+            foreach (int threads in new[] { 1, 3 })
             {
                 int ldb = (tb == Transpose.No ? n : k) + 1, ldc = n + 2;
                 var a = TestData.Uniform<float>(r, (long)m * k);
@@ -48,11 +48,40 @@ public sealed class GemmTests
                 var expected = Naive(Transpose.No, tb, m, n, k, a, k, b, ldb, c, ldc, accumulate);
                 var packed = new PackedMatrix<float>(k, n);
                 packed.Pack(tb, b, ldb);
-                int old = Gemm.SetThreadLimit(threads);
-                try { Gemm.Multiply(Transpose.No, m, a, k, packed, c, ldc, accumulate); }
-                finally { Gemm.SetThreadLimit(old); }
+                Gemm.Multiply(Transpose.No, m, a, k, packed, c, ldc, accumulate, threads);
                 Assert.That(TestData.RelativeError<float>(c, expected), Is.LessThan(1e-5), $"{tb} accumulate={accumulate} threads={threads}");
             }
+    }
+
+    /// <summary>Any thread count, any split (rows of tall products, columns of others), packed or not: the same bits;
+    /// and a range of columns of a packed product is the bits of those columns in the whole product.</summary>
+    [TestCase(700, 300, 257)]
+    [TestCase(64, 1024, 512)]
+    [TestCase(9, 2048, 300)]
+    public void Every_thread_count_gives_the_same_bits(int m, int n, int k)
+    {
+        var r = TestData.NewRandom();
+        var a = TestData.Uniform<float>(r, (long)m * k);
+        var b = TestData.Uniform<float>(r, (long)k * n);
+        var c0 = TestData.Uniform<float>(r, (long)m * n);
+        var packed = new PackedMatrix<float>(k, n);
+        packed.Pack(Transpose.No, b, n);
+        float[]? plainOne = null, packedOne = null;
+        foreach (int threads in new[] { 1, 2, 3, 4, 8 })
+        {
+            var plain = (float[])c0.Clone();
+            Gemm.Multiply<float>(Transpose.No, Transpose.No, m, n, k, a, k, b, n, plain, n, accumulate: true, threads);
+            var withPacked = (float[])c0.Clone();
+            Gemm.Multiply(Transpose.No, m, a, k, packed, withPacked, n, accumulate: true, threads);
+            plainOne ??= plain;
+            packedOne ??= withPacked;
+            Assert.That(plain, Is.EqualTo(plainOne).AsCollection, $"plain B, {threads} threads");
+            Assert.That(withPacked, Is.EqualTo(packedOne).AsCollection, $"packed B, {threads} threads");
+        }
+        int panel = Gemm.PanelWidth<float>();
+        var columns = (float[])c0.Clone();
+        for (int from = 0; from < n; from += 3 * panel) Gemm.MultiplyColumns<float>(m, a, k, packed, columns, n, from, Math.Min(from + 3 * panel, n), accumulate: true);
+        Assert.That(columns, Is.EqualTo(packedOne).AsCollection, "column ranges");
     }
 
     // The plain triple loop in float64; columns of C past n keep their values.

@@ -45,11 +45,16 @@ internal static class DiagnosticCommands
         var bidirectional = new Option<bool>("--bidirectional") { Description = "two directions" };
         var engine = CliOptions.OneOf("--engine", "all", "engines to measure", "all", "managed", "cudnn");
         var repetitions = CliOptions.Positive("--repetitions", 10, "timed calls per row (median reported)", 10_000);
+        var threads = new Option<string>("--threads") { Description = "the managed engine's thread budgets, comma-separated (0: the cores this process may use)", DefaultValueFactory = _ => "0" };
+        threads.Validators.Add(r =>
+        {
+            if (ThreadList(r.GetValueOrDefault<string>() ?? "") is null) r.AddError($"--threads must be integers in 0..256 separated by commas; actual '{r.GetValueOrDefault<string>()}'");
+        });
         foreach (var o in new[] { steps, batch, input, hidden })
             o.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError($"{r.Option.Name} must be a positive integer; actual {r.GetValueOrDefault<int?>()}"); });
         var command = new Command("bench", "Latency and peak memory of a shape on every available engine, static and dynamic, swap on and off where it applies.")
         {
-            report, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions,
+            report, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions, threads,
         };
         command.Validators.Add(r =>
         {
@@ -63,9 +68,20 @@ internal static class DiagnosticCommands
                     CliOptions.Cell(p.GetValue(cell)!), p.GetValue(bidirectional))]
                 : p.GetValue(shape) == "suite" ? [.. BenchShape.Suite] : [BenchShape.Suite.First(s => s.Name == p.GetValue(shape))];
             string which = p.GetValue(engine)!;
-            return Emit(console, p.GetValue(report), o => RunBench(o, shapes, which, p.GetValue(repetitions)));
+            var threadList = ThreadList(p.GetValue(threads)!)!;
+            return Emit(console, p.GetValue(report), o => RunBench(o, shapes, which, p.GetValue(repetitions), threadList));
         });
         return command;
+    }
+
+    // "1,2,4" → [1, 2, 4]; null when any entry is not an integer in 0..256.
+    private static int[]? ThreadList(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var list = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out list[i]) || list[i] is < 0 or > 256) return null;
+        return list;
     }
 
     private static Option<FileInfo?> ReportOption() => new("--report") { Description = "also write the report (Markdown) to this file" };
@@ -84,7 +100,7 @@ internal static class DiagnosticCommands
     {
         o.WriteLine($"# curnn info ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
         o.WriteLine();
-        o.WriteLine($"- CPU: {Environment.ProcessorCount} threads; Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}; .NET {Environment.Version}");
+        o.WriteLine($"- CPU: {Environment.ProcessorCount} logical processors, {ManagedThreads.Available} this process may use (affinity and CPU quota): the managed engine's default threads; Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}, Vector<float> {System.Numerics.Vector<float>.Count} lanes; .NET {Environment.Version}");
         var probe = GpuProbe.Report;
         var selection = BackendSelection.Choose(RnnBackend.Auto);
         o.WriteLine($"- Auto picks: {selection.Chosen} ({selection.Reason})");
@@ -188,19 +204,20 @@ internal static class DiagnosticCommands
         }
     }
 
-    private static int RunBench(TextWriter o, IReadOnlyList<BenchShape> shapes, string engine, int repetitions)
+    private static int RunBench(TextWriter o, IReadOnlyList<BenchShape> shapes, string engine, int repetitions, int[] threads)
     {
         o.WriteLine($"# curnn bench ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {repetitions} timed calls per row, median)");
         o.WriteLine();
         if (engine is "all" or "managed")
         {
-            o.WriteLine($"## Managed engine ({Environment.ProcessorCount} threads, Vector512 {Vector512.IsHardwareAccelerated}, .NET {Environment.Version})");
+            o.WriteLine($"## Managed engine ({ManagedThreads.Available} cores available, Vector512 {Vector512.IsHardwareAccelerated}, .NET {Environment.Version})");
             o.WriteLine();
-            o.WriteLine("| shape | call | median ms | GFLOP/s | planned host MiB | peak working set MiB | allocated B/call |");
-            o.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+            o.WriteLine("| shape | call | threads | median ms | GFLOP/s | planned host MiB | peak working set MiB | allocated B/call |");
+            o.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
             foreach (var shape in shapes)
-                foreach (var row in ManagedBenchmark.Run(shape, repetitions))
-                    o.WriteLine($"| {shape} | {row.What} | {row.MedianMs:F2} | {row.Gflops:F0} | {row.PlannedHostBytes / 1048576.0:F1} | {row.PeakWorkingSetBytes / 1048576.0:F0} | {row.AllocatedBytesPerCall} |");
+                foreach (int t in threads)
+                    foreach (var row in ManagedBenchmark.Run(shape, repetitions, t))
+                        o.WriteLine($"| {shape} | {row.What} | {row.Threads} | {row.MedianMs:F2} | {row.Gflops:F0} | {row.PlannedHostBytes / 1048576.0:F1} | {row.PeakWorkingSetBytes / 1048576.0:F0} | {row.AllocatedBytesPerCall} |");
             o.WriteLine();
         }
         if (engine is "all" or "cudnn") return CudnnBench(o, shapes, repetitions, required: engine == "cudnn");

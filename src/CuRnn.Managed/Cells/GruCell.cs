@@ -13,11 +13,26 @@ internal static unsafe class GruCell
     /// <summary>Gates [3H]: the input part, pre-activation in, activated out; <paramref name="recurrent"/> [3H] the
     /// recurrent part (W_h·h + b_h); <paramref name="hState"/> [H] replaced by h'.</summary>
     public static void Forward<T>(Span<T> gates, ReadOnlySpan<T> recurrent, Span<T> hState, int h) where T : unmanaged, IFloatingPointIeee754<T>
+        => Forward(gates, recurrent, hState, h, 0, h);
+
+    /// <summary>As <see cref="Forward{T}(Span{T}, ReadOnlySpan{T}, Span{T}, int)"/> for the units [<paramref name="from"/>,
+    /// from + <paramref name="count"/>) only: the same bits.</summary>
+    public static void Forward<T>(Span<T> gates, ReadOnlySpan<T> recurrent, Span<T> hState, int h, int from, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if ((uint)from > (uint)h || (uint)count > (uint)(h - from) || gates.Length < 3 * h || recurrent.Length < 3 * h || hState.Length < h)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Units [{from}, {from + count}) of H = {h} do not fit the spans.");
         fixed (T* g = gates, rec = recurrent, hs = hState)
         {
-            ColumnDriver.Run<ResetUpdateKernel<T>, T>(new Operands<T>(g, rec), 2 * h);
-            ColumnDriver.Run<NewStateKernel<T>, T>(new Operands<T>(g, rec, hs), h);
+            T* u = g + from, ru = rec + from;
+            // r and z: adjacent when the whole row runs.
+            if (count == h) ColumnDriver.Run<ResetUpdateKernel<T>, T>(new Operands<T>(u, ru), 2 * h);
+            else
+            {
+                ColumnDriver.Run<ResetUpdateKernel<T>, T>(new Operands<T>(u, ru), count);
+                ColumnDriver.Run<ResetUpdateKernel<T>, T>(new Operands<T>(u + h, ru + h), count);
+            }
+            ColumnDriver.Run<NewStateKernel<T>, T>(new Operands<T>(u, ru, hs + from), count, h);
         }
     }
 

@@ -13,13 +13,22 @@ internal static unsafe class LstmCell
     /// <summary>Gates [4H] pre-activation in, activated out; <paramref name="c"/> [H] replaced by c';
     /// h = o ⊙ tanh(c') written to <paramref name="hOut"/> [H].</summary>
     public static void Forward<T>(Span<T> gates, Span<T> c, Span<T> hOut, int h) where T : unmanaged, IFloatingPointIeee754<T>
+        => Forward(gates, c, hOut, h, 0, h);
+
+    /// <summary>As <see cref="Forward{T}(Span{T}, Span{T}, Span{T}, int)"/> for the units [<paramref name="from"/>,
+    /// from + <paramref name="count"/>) only (each gate's columns of them, and theirs of c and h): the same bits.</summary>
+    public static void Forward<T>(Span<T> gates, Span<T> c, Span<T> hOut, int h, int from, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if ((uint)from > (uint)h || (uint)count > (uint)(h - from) || gates.Length < 4 * h || c.Length < h || hOut.Length < h)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Units [{from}, {from + count}) of H = {h} do not fit the spans.");
         fixed (T* g = gates, cs = c, ho = hOut)
         {
-            ActivationKernels.Sigmoid(g, 2 * h);
-            ActivationKernels.Tanh(g + 2 * h, h);
-            ActivationKernels.Sigmoid(g + 3 * h, h);
-            ColumnDriver.Run<StateKernel<T>, T>(new Operands<T>(g, cs, ho), h);
+            T* u = g + from;
+            if (count == h) ActivationKernels.Sigmoid(u, 2 * h);   // i and f are adjacent
+            else { ActivationKernels.Sigmoid(u, count); ActivationKernels.Sigmoid(u + h, count); }
+            ActivationKernels.Tanh(u + 2 * h, count);
+            ActivationKernels.Sigmoid(u + 3 * h, count);
+            ColumnDriver.Run<StateKernel<T>, T>(new Operands<T>(u, cs + from, ho + from), count, h);
         }
     }
 

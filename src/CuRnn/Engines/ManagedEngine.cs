@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using CuRnn.Managed;
+using CuRnn.Managed.Threading;
 
 namespace CuRnn.Engines;
 
@@ -20,6 +21,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
     private readonly PooledBuffers<T> _callScratch = new();
     private readonly PackedRecurrentWeights<T> _packed;
     private readonly int _h, _hout, _g, _d, _l;
+    private readonly int _threads;
 
     public ManagedEngine(RnnOptions options, ParameterLayout layout, ParameterVersions<T> parameters, DropoutSource dropout)
     {
@@ -33,16 +35,15 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         };
         _h = options.HiddenSize; _hout = options.OutputSize; _g = options.Cell.GateCount() * _h;
         _d = options.Directions; _l = options.NumLayers;
+        _threads = options.MaxThreads == 0 ? CoreBudget.Available : options.MaxThreads;
         _packed = new PackedRecurrentWeights<T>(options, layout, parameters.Track());
     }
 
-    /// <summary>Enters a call: the thread limit for its products, and the packed weights brought up to date.</summary>
-    private int BeginCall()
-    {
-        int previous = Gemm.SetThreadLimit(_o.MaxThreads);
-        _packed.Refresh(_parameters);
-        return previous;
-    }
+    /// <summary>Enters a call: the packed weights brought up to date.</summary>
+    private void BeginCall() => _packed.Refresh(_parameters);
+
+    /// <summary>Threads a call may use: <see cref="RnnOptions.MaxThreads"/>, or the cores this process may run on.</summary>
+    internal int Threads => _threads;
 
     public override RnnBackend Kind => RnnBackend.Managed;
 
@@ -55,9 +56,9 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
 
     public override void Forward(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode)
     {
-        int threads = BeginCall();
+        BeginCall();
         try { Run(batch, io, mode, tape: null); }
-        finally { ReleaseScratch(); Gemm.SetThreadLimit(threads); }
+        finally { ReleaseScratch(); }
     }
 
     private void ReleaseScratch()
@@ -69,10 +70,10 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
     public override EngineTape ForwardTraining(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode)
     {
         var tape = new ManagedTape(batch, _l, _d);
-        int threads = BeginCall();
+        BeginCall();
         try { Run(batch, io, mode, tape); }
         catch { tape.Dispose(); throw; }
-        finally { ReleaseScratch(); Gemm.SetThreadLimit(threads); }
+        finally { ReleaseScratch(); }
         return tape;
     }
 
@@ -114,7 +115,8 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                     Cell = _cell, InputSize = InputSizeOf(layer), HiddenSize = _h, OutputSize = _hout,
                     Reverse = dir == 1,
                     PerStepInputProjection = mode == ExecutionMode.Static
-                        || RecurrentPass.PerStepInputProjectionPays<T>(s, InputSizeOf(layer), _hout, _g),
+                        || RecurrentPass.PerStepInputProjectionPays<T>(s, InputSizeOf(layer), _hout, _g, _threads),
+                    Threads = _threads,
                     X = x, Wih = W(layer, dir, RnnParameterKind.InputWeight), Whh = W(layer, dir, RnnParameterKind.RecurrentWeight),
                     WhhPackedT = _packed.Transposed(layer, dir),
                     WihPackedT = _packed.InputTransposed(layer, dir),
@@ -154,7 +156,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         var tape = (ManagedTape)engineTape;
         var batch = tape.Batch;
         var temp = _callScratch;
-        int threads = BeginCall();
+        BeginCall();
         try
         {
             var s = new StepSchedule(batch.StepBatchSizes, batch.StepOffsets);
@@ -193,6 +195,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                     var p = new DirectionBackward<T>
                     {
                         Cell = _cell, InputSize = inSize, HiddenSize = _h, OutputSize = _hout, Reverse = dir == 1, HasBias = _o.Bias,
+                        Threads = _threads,
                         X = tape.Inputs[layer], Wih = W(layer, dir, RnnParameterKind.InputWeight),
                         Whh = W(layer, dir, RnnParameterKind.RecurrentWeight), Whr = W(layer, dir, RnnParameterKind.ProjectionWeight),
                         WhhPacked = _packed.Plain(layer, dir),
@@ -220,7 +223,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                 else if (!io.DX.IsEmpty && !packedIo) SortedOrder.Scatter(batch, dx, io.DX, inSize);
             }
         }
-        finally { ReleaseScratch(); Gemm.SetThreadLimit(threads); }
+        finally { ReleaseScratch(); }
     }
 
     public override RnnMemoryPlan PlanMemory(SequenceBatch batch, bool training, ExecutionMode mode)

@@ -30,10 +30,8 @@ internal sealed partial class ManagedEngine<T>
 
         public override void Step(ReadOnlySpan<T> x, Span<T> y)
         {
-            var e = _e;
-            int threads = e.BeginCall();
-            try { Run(x, y); }
-            finally { Gemm.SetThreadLimit(threads); }
+            _e.BeginCall();
+            Run(x, y);
         }
 
         private void Run(ReadOnlySpan<T> x, Span<T> y)
@@ -48,7 +46,7 @@ internal sealed partial class ManagedEngine<T>
                 var p = new DirectionForward<T>
                 {
                     Cell = e._cell, InputSize = e.InputSizeOf(layer), HiddenSize = e._h, OutputSize = e._hout,
-                    PerStepInputProjection = true,
+                    PerStepInputProjection = true, Threads = e._threads,
                     X = input, Wih = e.W(layer, 0, RnnParameterKind.InputWeight), Whh = e.W(layer, 0, RnnParameterKind.RecurrentWeight),
                     WhhPackedT = e._packed.Transposed(layer, 0), WihPackedT = e._packed.InputTransposed(layer, 0),
                     Bih = e.W(layer, 0, RnnParameterKind.InputBias), Bhh = e.W(layer, 0, RnnParameterKind.RecurrentBias),

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace CuRnn.Managed;
+namespace CuRnn.Managed.Threading;
 
 /// <summary>
-/// A one-waiter signal for the helper thread's hand-offs: the waiter spins for a short while (a step product of a
+/// A one-waiter signal for the worker pool's hand-offs: the waiter spins for a short while (a step product of a
 /// small batch finishes in tens of microseconds, less than a sleeping thread takes to wake) and only then blocks on a
 /// semaphore. <see cref="Set"/> releases the semaphore only when the waiter may be asleep; the flags are exchanged
 /// with full fences on both sides, so a wake-up is never lost (at worst one is spare, and the waiter re-checks).
