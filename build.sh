@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|bench-one|bench-chart|train|gpu-bundle] [extra args]
+# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|bench-threads|bench-one|bench-chart|train|gpu-bundle] [extra args]
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${1:-build}"; shift || true
@@ -30,6 +30,7 @@ case "$target" in
     exit $status ;;
   bench)       dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite full "$@" ;;
   bench-short) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite short "$@" ;;
+  bench-threads) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite threads "$@" ;;
   bench-one)   dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- "$@" ;;
   bench-chart) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- chart ;;
   train)       dotnet run -c Release --project src/CuRnn.Cli -- train "$@" ;;
@@ -45,7 +46,7 @@ case "$target" in
     dotnet publish src/CuRnn.Cli -c Release -r linux-x64 -p:PublishAot=true -p:PackAsTool=false -p:IlcInstructionSet=x86-64-v3 "${linker[@]}" -o "$out" "$@"
     rm -f "$out"/*.dbg "$out"/*.pdb "$out"/*.xml
     mv "$out/CuRnn.Cli" "$out/curnn"
-    cp tools/gpu-bundle/run.sh tools/gpu-bundle/torch_anchor.py "$out"/
+    cp tools/gpu-bundle/run.sh tools/gpu-bundle/torch_anchor.py tools/gpu-bundle/cpu_sweep.py "$out"/
     echo "GPU bundle in $out: copy it to the GPU machine and run ./run.sh [report-folder]" ;;
-  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, bench-one, bench-chart, train, gpu-bundle)" >&2; exit 2 ;;
+  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, bench-threads, bench-one, bench-chart, train, gpu-bundle)" >&2; exit 2 ;;
 esac

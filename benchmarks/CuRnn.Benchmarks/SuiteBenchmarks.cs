@@ -6,7 +6,8 @@ namespace CuRnn.Benchmarks;
 /// <summary>
 /// The suite: CuRnn's managed engine (forward and training step, dynamic and static) beside libtorch (TorchSharp;
 /// forward without autograd, forward + backward) and ONNX Runtime's RNN operators (forward), same shapes, same
-/// threads, in one run. Set-up checks that each peer computes what CuRnn computes before anything is timed.
+/// threads, in one run. Both training steps do the same work: weight gradients and the input's gradient dx. Set-up
+/// checks that each peer computes what CuRnn computes before anything is timed.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -18,7 +19,7 @@ public class SuiteBenchmarks
 {
     private Rnn<float> _rnn = null!;
     private SequenceBatch _batch = null!;
-    private float[] _x = null!, _y = null!, _dy = null!, _grads = null!;
+    private float[] _x = null!, _y = null!, _dy = null!, _dx = null!, _grads = null!;
     private TorchPeer? _torch;
     private OrtPeer? _ort;
 
@@ -54,6 +55,7 @@ public class SuiteBenchmarks
         _x = Enumerable.Range(0, (int)_batch.ElementCount(s.Input)).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
         _dy = Enumerable.Range(0, (int)_batch.ElementCount(_rnn.Options.OutputFeatures)).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
         _y = new float[_dy.Length];
+        _dx = new float[_x.Length];
         _grads = new float[_rnn.ParameterCount];
         _rnn.Forward(_batch, _x, _y);
 
@@ -82,14 +84,14 @@ public class SuiteBenchmarks
     public void CuRnnTrainDynamic()
     {
         var tape = _rnn.ForwardTraining(_batch, _x, _y, mode: ExecutionMode.Dynamic);
-        _rnn.Backward(tape, _dy, default, _grads, gradientMode: GradientMode.Overwrite);
+        _rnn.Backward(tape, _dy, _dx, _grads, gradientMode: GradientMode.Overwrite);
     }
 
     [Benchmark]
     public void CuRnnTrainStatic()
     {
         var tape = _rnn.ForwardTraining(_batch, _x, _y, mode: ExecutionMode.Static);
-        _rnn.Backward(tape, _dy, default, _grads, gradientMode: GradientMode.Overwrite);
+        _rnn.Backward(tape, _dy, _dx, _grads, gradientMode: GradientMode.Overwrite);
     }
 
     [Benchmark] public void TorchForward() => _torch!.ForwardNoGrad();

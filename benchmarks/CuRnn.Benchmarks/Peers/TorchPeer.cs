@@ -8,7 +8,7 @@ namespace CuRnn.Benchmarks.Peers;
 internal sealed class TorchPeer : IDisposable
 {
     private readonly nn.Module _module;
-    private readonly Tensor _x, _lengths, _dy;
+    private readonly Tensor _x, _xTrain, _lengths, _dy;
     private readonly bool _mixed;
     private readonly int _steps;
 
@@ -29,23 +29,24 @@ internal sealed class TorchPeer : IDisposable
         _steps = s.Steps;
         _mixed = s.MixedLengths;
         _x = tensor(xSeqMajor, [s.Steps, s.Batch, s.Input]);
+        _xTrain = _x.detach().requires_grad_();
         _dy = tensor(dySeqMajor, [s.Steps, s.Batch, o.OutputFeatures]);
         _lengths = tensor(s.Lengths().Select(l => (long)l).ToArray());
     }
 
-    /// <summary>y [T, B, D*H] (padding 0).</summary>
-    public Tensor Forward()
+    /// <summary>y [T, B, D*H] (padding 0) for the input <paramref name="x"/>.</summary>
+    private Tensor Forward(Tensor x)
     {
         if (!_mixed)
         {
             return _module switch
             {
-                TorchSharp.Modules.LSTM m => m.call(_x).Item1,
-                TorchSharp.Modules.GRU m => m.call(_x).Item1,
-                _ => ((TorchSharp.Modules.RNN)_module).call(_x).Item1,
+                TorchSharp.Modules.LSTM m => m.call(x).Item1,
+                TorchSharp.Modules.GRU m => m.call(x).Item1,
+                _ => ((TorchSharp.Modules.RNN)_module).call(x).Item1,
             };
         }
-        var packed = nn.utils.rnn.pack_padded_sequence(_x, _lengths, false, false);
+        var packed = nn.utils.rnn.pack_padded_sequence(x, _lengths, false, false);
         var outPacked = _module switch
         {
             TorchSharp.Modules.LSTM m => m.call(packed).Item1,
@@ -60,15 +61,16 @@ internal sealed class TorchPeer : IDisposable
     {
         using var scope = NewDisposeScope();
         using var g = no_grad();
-        Forward();
+        Forward(_x);
     }
 
-    /// <summary>A training step: forward, then backward into the weight gradients.</summary>
+    /// <summary>A training step: forward, then backward into the weight gradients and the input's gradient.</summary>
     public void TrainingStep()
     {
         using var scope = NewDisposeScope();
         _module.zero_grad();
-        var y = Forward();
+        _xTrain.grad?.zero_();
+        var y = Forward(_xTrain);
         y.backward([_dy]);
     }
 
@@ -76,12 +78,12 @@ internal sealed class TorchPeer : IDisposable
     {
         using var scope = NewDisposeScope();
         using var g = no_grad();
-        return Forward().contiguous().data<float>().ToArray();
+        return Forward(_x).contiguous().data<float>().ToArray();
     }
 
     public void Dispose()
     {
         _module.Dispose();
-        _x.Dispose(); _dy.Dispose(); _lengths.Dispose();
+        _x.Dispose(); _xTrain.Dispose(); _dy.Dispose(); _lengths.Dispose();
     }
 }
