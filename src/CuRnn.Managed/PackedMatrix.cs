@@ -14,19 +14,35 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     private readonly int _blockStride;
 
     /// <summary>Allocates room for a [<paramref name="rows"/>, <paramref name="columns"/>] operand.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The packed operand would pass what a .NET array holds.</exception>
     public PackedMatrix(int rows, int columns)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(columns);
         Rows = rows;
         Columns = columns;
-        int nr = Gemm.PanelWidth<T>();
-        // Deep blocks (the whole k up to 1024): each C tile then takes all of k while it is in registers and L1.
         DepthBlock = Math.Max(1, Math.Min(rows, MaxDepth));
-        // Padded by one cache line so blocks (and the two threads reading them) never sit a power of two apart.
-        _blockStride = DepthBlock * ((NC + nr - 1) / nr * nr) + 64 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        int kBlocks = (rows + DepthBlock - 1) / DepthBlock, nBlocks = (columns + NC - 1) / NC;
-        _data = new T[(long)kBlocks * nBlocks * _blockStride];
+        _blockStride = BlockStride(DepthBlock);
+        long elements = ElementsFor(rows, columns);
+        if (elements > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(columns), $"A packed [{rows}, {columns}] operand needs {elements:N0} elements; a .NET array holds at most {Array.MaxLength:N0}.");
+        _data = new T[elements];
+    }
+
+    /// <summary>Elements a packed [<paramref name="rows"/>, <paramref name="columns"/>] operand takes (its blocks padded).</summary>
+    public static long ElementsFor(int rows, int columns)
+    {
+        // Deep blocks (the whole k up to 1024): each C tile then takes all of k while it is in registers and L1.
+        int depth = Math.Max(1, Math.Min(rows, MaxDepth));
+        long kBlocks = ((long)rows + depth - 1) / depth, nBlocks = ((long)columns + NC - 1) / NC;
+        return kBlocks * nBlocks * BlockStride(depth);
+    }
+
+    // Padded by one cache line so blocks (and the threads reading them) never sit a power of two apart.
+    private static int BlockStride(int depth)
+    {
+        int nr = Gemm.PanelWidth<T>();
+        return depth * ((NC + nr - 1) / nr * nr) + 64 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
     }
 
     /// <summary>k: rows of op(B).</summary>
@@ -55,7 +71,7 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         }
     }
 
-    private int BlockOffset(int jc, int pc) => ((jc / NC) * ((Rows + DepthBlock - 1) / DepthBlock) + pc / DepthBlock) * _blockStride;
+    private int BlockOffset(int jc, int pc) => (int)(((long)(jc / NC) * ((Rows + DepthBlock - 1) / DepthBlock) + pc / DepthBlock) * _blockStride);
 
     /// <summary>The panels for columns from <paramref name="jc"/> (inside one NC block) and rows pc..pc+kc.</summary>
     internal ReadOnlySpan<T> Block(int jc, int pc, int kc)

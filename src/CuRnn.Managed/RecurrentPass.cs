@@ -19,13 +19,13 @@ public static partial class RecurrentPass
 {
     /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
     /// the GRU's recurrent gates, the projection's input and a second state buffer (for split units).</summary>
-    public static int ForwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize)
-        => checked(maxBatch * (cell.GateCount() * hiddenSize + 2 * hiddenSize));
+    public static long ForwardWorkLength(CellFunction cell, int maxBatch, int hiddenSize)
+        => (long)maxBatch * (cell.GateCount() * (long)hiddenSize + 2L * hiddenSize);
 
     /// <summary>Scratch elements <see cref="Backward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
     /// dL/dh of each row and of the step before, and dL/d(h before projection).</summary>
-    public static int BackwardWorkLength(int maxBatch, int hiddenSize, int outputSize)
-        => maxBatch * (2 * outputSize + hiddenSize);
+    public static long BackwardWorkLength(int maxBatch, int hiddenSize, int outputSize)
+        => (long)maxBatch * (2L * outputSize + hiddenSize);
 
     /// <summary>Runs one direction of one layer forward over the schedule.</summary>
     public static unsafe void Forward<T>(ref DirectionForward<T> p, StepSchedule s) where T : unmanaged, IFloatingPointIeee754<T>

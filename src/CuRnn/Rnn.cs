@@ -219,7 +219,7 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
         ArgumentNullException.ThrowIfNull(tape);
         if (!ReferenceEquals(tape.Owner, this))
             throw new ArgumentException("tape was made by another layer's ForwardTraining; pass the tape this layer returned.", nameof(tape));
-        var engineTape = tape.State;
+        tape.Peek();
         var o = Options;
         var batch = tape.Batch;
         int lb = o.NumLayers * o.Directions * batch.BatchSize;
@@ -240,7 +240,7 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
         CheckOutput(nameof(dx), dxR, nameof(dh0), dh0R, nameof(dc0), dc0R, nameof(gradients), gR, "", default);
         CheckOutput(nameof(dh0), dh0R, nameof(dc0), dc0R, nameof(gradients), gR, "", default, "", default);
         CheckOutput(nameof(dc0), dc0R, nameof(gradients), gR, "", default, "", default, "", default);
-        tape.Consume();
+        var engineTape = tape.BeginBackward();
         try
         {
             _engine.Backward(engineTape, new BackwardIo<T>
@@ -249,7 +249,11 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
                 OverwriteGradients = gradientMode == GradientMode.Overwrite,
             });
         }
-        finally { tape.Dispose(); }
+        finally
+        {
+            tape.EndBackward();
+            tape.Dispose();
+        }
     }
 
     /// <summary>Opens a stream that feeds one time step at a time, keeping the state between calls (static mode).</summary>
@@ -295,9 +299,19 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
 
     internal CallScope Enter()
     {
-        ThrowIfDisposed();
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            ThrowIfDisposed();
             throw new InvalidOperationException("This layer is already running a call on another thread; a layer runs one call at a time (use one layer per thread).");
+        }
+        // Checked only while holding the layer: Dispose sets the flag before it tries to take the layer, so either it
+        // sees this call and leaves the release to it, or this call sees the flag and never touches the engine.
+        if (_disposed)
+        {
+            Volatile.Write(ref _busy, 0);
+            ReleaseEngineIfIdle();
+            ObjectDisposedException.ThrowIf(true, this);
+        }
         return new CallScope(this);
     }
 

@@ -67,20 +67,24 @@ public sealed partial class Rnn<T>
         ArgumentNullException.ThrowIfNull(tape);
         if (!ReferenceEquals(tape.Owner, this))
             throw new ArgumentException("tape was made by another layer; pass the tape this layer returned.", nameof(tape));
-        if (tape.State is not CudnnDeviceTape<T> state)
+        if (tape.Peek() is not CudnnDeviceTape<T> state)
             throw new ArgumentException("tape was made by ForwardTraining (host spans); pass it to Backward, or use ForwardTrainingDevice.", nameof(tape));
         if (tensors.DY == 0) throw new ArgumentException("tensors.DY must be a device address; actual 0.", nameof(tensors));
         if (!IsLstmLayer && (tensors.DCN != 0 || tensors.DC0 != 0))
             throw new ArgumentException($"DCN and DC0 are for LSTM layers; this layer is {Options.Cell}: expected 0.", nameof(tensors));
         if (!Enum.IsDefined(gradientMode)) ThrowHelper.OutOfRange(nameof(gradientMode), "Accumulate or Overwrite", gradientMode);
         var engine = (CudnnEngine<T>)_engine;
-        tape.Consume();
+        tape.BeginBackward();
         try
         {
             engine.BackwardDevice(state, new DeviceBackwardIo(tensors.DY, tensors.DHN, tensors.DCN, tensors.DX, tensors.DH0, tensors.DC0,
                 tensors.Gradients, gradientMode == GradientMode.Overwrite), stream);
         }
-        finally { tape.Dispose(); }
+        finally
+        {
+            tape.EndBackward();
+            tape.Dispose();
+        }
     }
 
     /// <summary>Measured device memory of this layer, or null on the managed engine.</summary>

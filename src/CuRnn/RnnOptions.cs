@@ -13,6 +13,8 @@ public sealed record RnnOptions
     public required int HiddenSize { get; init; }
     /// <summary>Stacked layers (L, <c>num_layers</c>), at least 1.</summary>
     public int NumLayers { get; init; } = 1;
+    /// <summary>The most layers a layer stack may have.</summary>
+    public const int MaxLayers = 65_536;
     /// <summary>Run a second, reverse direction per layer (D = 2) and concatenate the outputs.</summary>
     public bool Bidirectional { get; init; }
     /// <summary>Two bias vectors per layer and direction (<c>b_ih</c>, <c>b_hh</c>), as PyTorch and cuDNN's double-bias mode.</summary>
@@ -61,7 +63,7 @@ public sealed record RnnOptions
         if (!Enum.IsDefined(Cell)) ThrowHelper.OutOfRange(nameof(Cell), "one of RnnTanh, RnnRelu, Lstm, Gru", Cell);
         if (InputSize < 1) ThrowHelper.OutOfRange(nameof(InputSize), ">= 1", InputSize);
         if (HiddenSize < 1) ThrowHelper.OutOfRange(nameof(HiddenSize), ">= 1", HiddenSize);
-        if (NumLayers < 1) ThrowHelper.OutOfRange(nameof(NumLayers), ">= 1", NumLayers);
+        if (NumLayers < 1 || NumLayers > MaxLayers) ThrowHelper.OutOfRange(nameof(NumLayers), $"in 1..{MaxLayers}", NumLayers);
         if (ProjectionSize < 0) ThrowHelper.OutOfRange(nameof(ProjectionSize), ">= 0", ProjectionSize);
         if (ProjectionSize > 0 && Cell != RnnCellKind.Lstm)
             throw new ArgumentException($"ProjectionSize is only for LSTM layers; expected 0 for {Cell}, actual {ProjectionSize}.", nameof(ProjectionSize));

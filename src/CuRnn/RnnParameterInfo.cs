@@ -40,33 +40,37 @@ internal sealed class ParameterLayout
     private readonly Dictionary<string, RnnParameterInfo> _byName;
     private readonly RnnParameterInfo?[,,] _byPosition;
 
+    /// <exception cref="ArgumentOutOfRangeException">A tensor, or all of them, would pass what a .NET array holds.</exception>
     public ParameterLayout(RnnOptions o)
     {
-        int g = o.Cell.GateCount() * o.HiddenSize;
+        int g = Sizes.Elements(nameof(o.HiddenSize), $"the gate rows ({o.Cell.GateCount()} × HiddenSize = {o.HiddenSize})", o.Cell.GateCount(), o.HiddenSize);
         var list = new List<RnnParameterInfo>();
         _byPosition = new RnnParameterInfo?[o.NumLayers, o.Directions, 5];
         int offset = 0;
         for (int layer = 0; layer < o.NumLayers; layer++)
         {
-            int inSize = layer == 0 ? o.InputSize : o.OutputFeatures;
+            int inSize = layer == 0 ? o.InputSize : Sizes.Elements(nameof(o.HiddenSize), "the layer output (directions × output size)", o.Directions, o.OutputSize);
+            string inName = layer == 0 ? nameof(o.InputSize) : nameof(o.HiddenSize);
             for (int d = 0; d < o.Directions; d++)
             {
                 string suffix = $"_l{layer}" + (d == 1 ? "_reverse" : "");
-                void Add(string name, RnnParameterKind kind, int rows, int cols)
+                void Add(string name, RnnParameterKind kind, int rows, int cols, string option)
                 {
+                    int length = Sizes.Elements(option, $"{name}{suffix} [{rows}, {cols}]", rows, cols);
                     var info = new RnnParameterInfo(name + suffix, layer, d, kind, rows, cols, offset);
                     list.Add(info);
                     _byPosition[layer, d, (int)kind] = info;
-                    offset += rows * cols;
+                    offset = Sizes.Sum(o.NumLayers > 1 ? nameof(o.NumLayers) : option,
+                        $"the layer's parameters (InputSize {o.InputSize}, HiddenSize {o.HiddenSize}, NumLayers {o.NumLayers})", offset, length);
                 }
-                Add("weight_ih", RnnParameterKind.InputWeight, g, inSize);
-                Add("weight_hh", RnnParameterKind.RecurrentWeight, g, o.OutputSize);
+                Add("weight_ih", RnnParameterKind.InputWeight, g, inSize, inName);
+                Add("weight_hh", RnnParameterKind.RecurrentWeight, g, o.OutputSize, nameof(o.HiddenSize));
                 if (o.Bias)
                 {
-                    Add("bias_ih", RnnParameterKind.InputBias, g, 1);
-                    Add("bias_hh", RnnParameterKind.RecurrentBias, g, 1);
+                    Add("bias_ih", RnnParameterKind.InputBias, g, 1, nameof(o.HiddenSize));
+                    Add("bias_hh", RnnParameterKind.RecurrentBias, g, 1, nameof(o.HiddenSize));
                 }
-                if (o.ProjectionSize > 0) Add("weight_hr", RnnParameterKind.ProjectionWeight, o.ProjectionSize, o.HiddenSize);
+                if (o.ProjectionSize > 0) Add("weight_hr", RnnParameterKind.ProjectionWeight, o.ProjectionSize, o.HiddenSize, nameof(o.ProjectionSize));
             }
         }
         Parameters = list;

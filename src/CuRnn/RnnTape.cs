@@ -13,8 +13,9 @@ namespace CuRnn;
 /// </remarks>
 public sealed class RnnTape<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly object _lifetime = new();
     private EngineTape? _state;
-    private bool _used;
+    private bool _used, _inBackward, _disposeRequested;
 
     internal RnnTape(Rnn<T> owner, SequenceBatch batch, ExecutionMode mode, EngineTape state)
     {
@@ -35,20 +36,51 @@ public sealed class RnnTape<T> : IDisposable where T : unmanaged, IFloatingPoint
     /// <summary>Whether a backward has consumed this tape.</summary>
     public bool IsUsed => _used;
 
-    internal EngineTape State
+    /// <summary>The engine's state, checked usable (not used, not disposed) without taking the tape.</summary>
+    internal EngineTape Peek()
     {
-        get
+        lock (_lifetime)
         {
             if (_used) throw new InvalidOperationException("This tape was already used by a backward; each training forward serves exactly one backward.");
-            ObjectDisposedException.ThrowIf(_state is null, this);
+            ObjectDisposedException.ThrowIf(_state is null || _disposeRequested, this);
             return _state;
         }
     }
 
-    internal void Consume() => _used = true;
+    /// <summary>Takes the tape for a backward: refused when used or disposed; a Dispose until <see cref="EndBackward"/>
+    /// waits for it (the backward reads the saved activations).</summary>
+    internal EngineTape BeginBackward()
+    {
+        lock (_lifetime)
+        {
+            if (_used) throw new InvalidOperationException("This tape was already used by a backward; each training forward serves exactly one backward.");
+            ObjectDisposedException.ThrowIf(_state is null || _disposeRequested, this);
+            _used = true;
+            _inBackward = true;
+            return _state;
+        }
+    }
 
-    /// <summary>Returns the saved activations' memory.</summary>
+    internal void EndBackward()
+    {
+        lock (_lifetime)
+        {
+            _inBackward = false;
+            if (_disposeRequested) Release();
+        }
+    }
+
+    /// <summary>Returns the saved activations' memory (after the backward running on another thread, if any).</summary>
     public void Dispose()
+    {
+        lock (_lifetime)
+        {
+            _disposeRequested = true;
+            if (!_inBackward) Release();
+        }
+    }
+
+    private void Release()
     {
         _state?.Dispose();
         _state = null;

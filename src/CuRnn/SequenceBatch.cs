@@ -30,18 +30,20 @@ public sealed class SequenceBatch
         _sortedToOriginal = Enumerable.Range(0, lengths.Length).OrderByDescending(b => lengths[b]).ToArray();
         IsSorted = _sortedToOriginal.Select((b, i) => b == i).All(x => x);
         int longest = lengths.Length == 0 ? 0 : lengths.Max();
+        long total = 0;
+        foreach (int len in lengths) total += len;
+        TotalSteps = Sizes.Elements(nameof(lengths), $"a batch of {lengths.Length} sequences of up to {longest} steps (the sum of the lengths, in rows)", total);
         _stepBatchSizes = new int[longest];
         _stepOffsets = new int[longest];
-        int rows = 0;
-        for (int t = 0; t < longest; t++)
+        // Sequences still running at step t: the count of lengths above t, by one pass over the sorted lengths.
+        int rows = 0, running = lengths.Length;
+        for (int t = 0, k = lengths.Length - 1; t < longest; t++)
         {
-            int bs = 0;
-            foreach (int len in lengths) if (len > t) bs++;
-            _stepBatchSizes[t] = bs;
+            while (k >= 0 && lengths[_sortedToOriginal[k]] <= t) { k--; running--; }
+            _stepBatchSizes[t] = running;
             _stepOffsets[t] = rows;
-            rows += bs;
+            rows += running;
         }
-        TotalSteps = rows;
     }
 
     /// <summary>A padded batch (<see cref="SequenceLayout.SequenceMajor"/> or <see cref="SequenceLayout.BatchMajor"/>).</summary>
@@ -49,7 +51,8 @@ public sealed class SequenceBatch
     /// <param name="maxLength">T, the padded number of steps.</param>
     /// <param name="lengths">Each sequence's length, 0..T, any order; B = its length.</param>
     /// <exception cref="ArgumentException">The layout is packed, or <paramref name="lengths"/> is empty.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">T is negative or a length is outside 0..T.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">T is negative, a length is outside 0..T, or the lengths sum past
+    /// what a .NET array holds.</exception>
     public static SequenceBatch Padded(SequenceLayout layout, int maxLength, ReadOnlySpan<int> lengths)
     {
         if (layout == SequenceLayout.Packed)
@@ -77,7 +80,7 @@ public sealed class SequenceBatch
     /// caller's order (<see cref="PackedOrder"/> gives the row order).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="lengths"/> is empty.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A length is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A length is negative, or the lengths sum past what a .NET array holds.</exception>
     public static SequenceBatch Packed(ReadOnlySpan<int> lengths)
     {
         int maxLength = 0;

@@ -11,7 +11,10 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     public static void WrongLength(string paramName, long expected, long actual, string meaning)
-        => throw new ArgumentException($"{paramName} must hold {expected} elements ({meaning}); actual {actual}.", paramName);
+    {
+        if (expected > Sizes.MaxElements) throw Sizes.TooLarge(paramName, $"{paramName} ({meaning})", expected);
+        throw new ArgumentException($"{paramName} must hold {expected} elements ({meaning}); actual {actual}.", paramName);
+    }
 
     [DoesNotReturn]
     public static void Overlap(string paramName, string other)

@@ -22,7 +22,7 @@ public sealed class MemoryPlanTests
             using var tape = rnn.ForwardTraining(batch, TestData.Uniform<float>(r, batch.ElementCount(5)), new float[batch.ElementCount(o.OutputFeatures)]);
             Assert.Multiple(() =>
             {
-                Assert.That(plan.SavedActivationBytes, Is.EqualTo(tape.State.SavedBytes.Host), $"dropout {dropout}: planned vs held");
+                Assert.That(plan.SavedActivationBytes, Is.EqualTo(tape.Peek().SavedBytes.Host), $"dropout {dropout}: planned vs held");
                 Assert.That(plan.DeviceBytes, Is.Zero);
                 Assert.That(plan.HostBytes, Is.EqualTo(plan.WorkspaceBytes + plan.SavedActivationBytes));
                 Assert.That(plan.Backend, Is.EqualTo(RnnBackend.Managed));

@@ -39,8 +39,15 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         _packed = new PackedRecurrentWeights<T>(options, layout, parameters.Track());
     }
 
-    /// <summary>Enters a call: the packed weights brought up to date.</summary>
-    private void BeginCall() => _packed.Refresh(_parameters);
+    private volatile bool _released;
+
+    /// <summary>Enters a call: refused once the engine is released (the layer's call scope should make that
+    /// impossible; this is the check that it does), then the packed weights brought up to date.</summary>
+    private void BeginCall()
+    {
+        if (_released) throw new InvalidOperationException("The managed engine was used after its layer released it.");
+        _packed.Refresh(_parameters);
+    }
 
     /// <summary>Threads a call may use: <see cref="RnnOptions.MaxThreads"/>, or the cores this process may run on.</summary>
     internal int Threads => _threads;
@@ -257,7 +264,11 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
 
     public override EngineStepper<T> CreateStepper(int batchSize) => new ManagedStepper(this, batchSize);
 
-    public override void Dispose() => _callScratch.Dispose();
+    public override void Dispose()
+    {
+        _released = true;
+        _callScratch.Dispose();
+    }
 
     private ReadOnlySpan<T> W(int layer, int dir, RnnParameterKind kind) => _layout.Slice<T>(_parameters, layer, dir, kind);
 

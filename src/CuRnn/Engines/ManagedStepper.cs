@@ -19,11 +19,12 @@ internal sealed partial class ManagedEngine<T>
         public ManagedStepper(ManagedEngine<T> engine, int batchSize)
         {
             _e = engine; _b = batchSize;
-            _h = new T[engine._l * batchSize * engine._hout];
-            _c = engine.IsLstm ? new T[engine._l * batchSize * engine._h] : [];
-            _gates = new T[batchSize * engine._g];
-            _work = new T[RecurrentPass.ForwardWorkLength(engine._cell, batchSize, engine._h)];
-            _between = new T[2 * batchSize * engine._hout];
+            const string Why = "the stream's state and scratch for batchSize rows";
+            _h = new T[Sizes.Elements(nameof(batchSize), Why, engine._l, batchSize, engine._hout)];
+            _c = engine.IsLstm ? new T[Sizes.Elements(nameof(batchSize), Why, engine._l, batchSize, engine._h)] : [];
+            _gates = new T[Sizes.Elements(nameof(batchSize), Why, batchSize, engine._g)];
+            _work = new T[Sizes.Elements(nameof(batchSize), Why, RecurrentPass.ForwardWorkLength(engine._cell, batchSize, engine._h))];
+            _between = new T[Sizes.Elements(nameof(batchSize), Why, 2, batchSize, engine._hout)];
             _batchSizes = [batchSize];
             _offsets = [0];
         }

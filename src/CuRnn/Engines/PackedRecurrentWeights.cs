@@ -23,6 +23,7 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
     {
         _layout = layout;
         int g = o.Cell.GateCount() * o.HiddenSize, hout = o.OutputSize;
+        Sizes.Elements(nameof(o.HiddenSize), $"the packed recurrent weights (W_hh [{g}, {hout}] in the GEMM's panels)", PackedMatrix<T>.ElementsFor(hout, g));
         _transposed = new PackedMatrix<T>[o.NumLayers, o.Directions];
         _plain = new PackedMatrix<T>[o.NumLayers, o.Directions];
         _input = new PackedMatrix<T>?[o.NumLayers, o.Directions];
@@ -59,6 +60,9 @@ internal sealed class PackedRecurrentWeights<T> where T : unmanaged, IFloatingPo
     public PackedMatrix<T> InputTransposed(int layer, int direction)
     {
         var info = _layout.Find(layer, direction, RnnParameterKind.InputWeight)!;
+        if (_input[layer, direction] is null)
+            Sizes.Elements(layer == 0 ? nameof(RnnOptions.InputSize) : nameof(RnnOptions.HiddenSize),
+                $"the packed input weights (W_ih [{info.Rows}, {info.Columns}] in the GEMM's panels)", PackedMatrix<T>.ElementsFor(info.Columns, info.Rows));
         var packed = _input[layer, direction] ??= new PackedMatrix<T>(info.Columns, info.Rows);
         if (!_inputValid[layer, direction])
         {

@@ -4,25 +4,29 @@ namespace CuRnn.Engines;
 
 /// <summary>
 /// Arrays rented from the shared pool for one call or one tape and returned together, so a steady
-/// stream of calls of one shape allocates nothing new.
+/// stream of calls of one shape allocates nothing new. Arrays beyond the pool's largest size class are allocated
+/// for the call and left to the collector.
 /// </summary>
 internal sealed class PooledBuffers<T> : IDisposable
 {
+    // The shared pool rounds a request up to a power of two; past this it would pass the largest array.
+    private const int LargestPooled = 1 << 30;
     private readonly List<T[]> _rented = new(32);
 
     /// <summary>Elements handed out since the last <see cref="Dispose"/> (what a memory plan must account for).</summary>
     public long Elements { get; private set; }
 
     /// <summary><paramref name="length"/> elements with undefined contents, valid until <see cref="Dispose"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The buffer would pass what a .NET array holds (named as the call's
+    /// batch, whose shape asked for it).</exception>
     public PooledArray<T> Rent(long length)
     {
         if (length == 0) return default;
-        if (length > Array.MaxLength)
-            throw new OutOfMemoryException($"A buffer of {length} elements exceeds the largest array .NET allows ({Array.MaxLength}).");
-        var array = ArrayPool<T>.Shared.Rent((int)length);
-        _rented.Add(array);
+        int count = Sizes.Elements("batch", "a working buffer of the call (shorten or split the batch)", length);
+        var array = count > LargestPooled ? GC.AllocateUninitializedArray<T>(count) : ArrayPool<T>.Shared.Rent(count);
+        if (count <= LargestPooled) _rented.Add(array);
         Elements += length;
-        return new PooledArray<T>(array, (int)length);
+        return new PooledArray<T>(array, count);
     }
 
     /// <summary><paramref name="length"/> zeros, valid until <see cref="Dispose"/>.</summary>

@@ -60,15 +60,17 @@ public static class KerasRnnWeights
         CheckConventions(o, keras);
         int h = o.HiddenSize, g = o.Cell.GateCount(), input = layer == 0 ? o.InputSize : o.OutputFeatures;
         bool twoBiases = o.Cell == RnnCellKind.Gru;
-        void Expect(string name, T[]? values, int[] shape)
+        void Expect(string name, T[]? values, int[] shape, bool required)
         {
             int length = shape.Aggregate(1, (a, b) => a * b);
+            if (values is null && required)
+                throw new ArgumentException($"Keras {name} is missing (null); this layer needs {SafeTensorInfo.FormatShape(shape)} ({length} values).", nameof(keras));
             if (values is not null && values.Length != length)
                 throw new ArgumentException($"Keras {name} must be {SafeTensorInfo.FormatShape(shape)} ({length} values) for this layer; actual {values.Length} values.", nameof(keras));
         }
-        Expect("kernel", keras.Kernel, [input, g * h]);
-        Expect("recurrent_kernel", keras.RecurrentKernel, [h, g * h]);
-        Expect("bias", keras.Bias, twoBiases ? [2, g * h] : [g * h]);
+        Expect("kernel", keras.Kernel, [input, g * h], required: true);
+        Expect("recurrent_kernel", keras.RecurrentKernel, [h, g * h], required: true);
+        Expect("bias", keras.Bias, twoBiases ? [2, g * h] : [g * h], required: false);
         if (keras.Bias is not null && !o.Bias && keras.Bias.Any(v => v != T.Zero))
             throw new NotSupportedException("The Keras layer has a non-zero bias; this layer has Bias = false. Make the layer with Bias = true.");
 

@@ -60,14 +60,16 @@ public static class OnnxRnnWeights
         Rnn<T>.CheckIndices(o, layer, 0);
         CheckConventions(o, node);
         int d = o.Directions, h = o.HiddenSize, gh = o.Cell.GateCount() * h, input = layer == 0 ? o.InputSize : o.OutputFeatures;
-        void Expect(string name, T[]? values, int length, int[] shape)
+        void Expect(string name, T[]? values, int length, int[] shape, bool required)
         {
+            if (values is null && required)
+                throw new ArgumentException($"ONNX {name} is missing (null); this layer needs {SafeTensorInfo.FormatShape(shape)} ({length} values).", nameof(node));
             if (values is not null && values.Length != length)
                 throw new ArgumentException($"ONNX {name} must be {SafeTensorInfo.FormatShape(shape)} ({length} values) for this layer; actual {values.Length} values.", nameof(node));
         }
-        Expect("W", node.W, d * gh * input, [d, gh, input]);
-        Expect("R", node.R, d * gh * h, [d, gh, h]);
-        Expect("B", node.B, d * 2 * gh, [d, 2 * gh]);
+        Expect("W", node.W, d * gh * input, [d, gh, input], required: true);
+        Expect("R", node.R, d * gh * h, [d, gh, h], required: true);
+        Expect("B", node.B, d * 2 * gh, [d, 2 * gh], required: false);
         if (node.B is not null && !o.Bias && node.B.Any(v => v != T.Zero))
             throw new NotSupportedException("The ONNX node has non-zero biases B; this layer has Bias = false. Make the layer with Bias = true.");
 

@@ -16,9 +16,13 @@ public static class RnnWeightsFile
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="dtype">Element type on disk; Float16 and BFloat16 round to nearest even.</param>
     /// <param name="prefix">Put before every name, e.g. <c>lstm.</c> for a module attribute called <c>lstm</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not a defined type.</exception>
     public static void Save<T>(Rnn<T> rnn, string path, TensorDType dtype = TensorDType.Float32, string prefix = "")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(rnn);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TensorDTypes.CheckDefined(dtype, nameof(dtype));
         var writer = new SafeTensorsWriter();
         writer.Metadata["format"] = "pt";
         Add(writer, rnn, prefix, dtype);
@@ -32,6 +36,7 @@ public static class RnnWeightsFile
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(rnn);
         ArgumentNullException.ThrowIfNull(prefix);
+        TensorDTypes.CheckDefined(dtype, nameof(dtype));
         foreach (var p in rnn.ParameterInfos) writer.Add<T>(prefix + p.Name, p.Shape, rnn.Parameters.Slice(p.Offset, p.Length), dtype);
         writer.Metadata[prefix + SavedLayerShape.MetadataKey] = SavedLayerShape.FormatMetadata(rnn.Options);
     }
@@ -94,7 +99,14 @@ public static class RnnWeightsFile
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(prefix);
-        return SavedLayerShape.Infer(file, prefix).ToOptions(plainRnnCell, file.Path, prefix);
+        var options = SavedLayerShape.Infer(file, prefix).ToOptions(plainRnnCell, file.Path, prefix);
+        // Sizes the file implies but no layer can have (a zero dimension, more parameters than an array holds).
+        try { options.Validate(); _ = new ParameterLayout(options); }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidDataException($"'{file.Path}'{At(prefix)} describes a layer that cannot be made: {e.Message}", e);
+        }
+        return options;
     }
 
     /// <summary>Creates a layer shaped like the one in the file and loads its parameters.</summary>

@@ -8,7 +8,8 @@ namespace CuRnn.Weights;
 /// <param name="ByteLength">Bytes of data.</param>
 public sealed record SafeTensorInfo(string Name, TensorDType DType, int[] Shape, long DataOffset, long ByteLength)
 {
-    /// <summary>Elements in the tensor (the product of the shape).</summary>
+    /// <summary>Elements in the tensor (the product of the shape; a file's tensors are checked to fit their bytes, so
+    /// this cannot overflow).</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 
     /// <summary>The shape as PyTorch prints it, e.g. <c>[512, 128]</c>.</summary>

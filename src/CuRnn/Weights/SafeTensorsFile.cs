@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace CuRnn.Weights;
 
@@ -10,7 +11,11 @@ namespace CuRnn.Weights;
 /// </summary>
 /// <remarks>The format: an 8-byte little-endian header length N, N bytes of UTF-8 JSON mapping each tensor name to
 /// <c>{"dtype", "shape", "data_offsets": [begin, end]}</c> (offsets into the data that follows the header) and an
-/// optional <c>"__metadata__"</c> object of strings; then the data. F32, F16, BF16 and F64 tensors can be read.</remarks>
+/// optional <c>"__metadata__"</c> object of strings; then the data. F32, F16, BF16 and F64 tensors can be read.
+/// Reading is as strict as the format's reference reader: a header of at most 100,000,000 bytes of valid UTF-8 JSON,
+/// each name once, dimensions and offsets non-negative integers, element count × element size equal to the bytes
+/// the offsets span, and the tensors tiling the data exactly (sorted by offset: the first at 0, each starting where
+/// the one before ends, the last ending at the end of the file).</remarks>
 public sealed unsafe class SafeTensorsFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
@@ -59,6 +64,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             acquired = true;
             start += view.PointerOffset;
             ulong headerLength = *(ulong*)start;
+            if (headerLength > MaxHeaderBytes)
+                throw Bad(path, $"its header length says {headerLength} bytes; the format allows at most {MaxHeaderBytes}");
             if (headerLength > (ulong)(size - 8))
                 throw Bad(path, $"its header length says {headerLength} bytes but only {size - 8} follow");
             var header = new ReadOnlySpan<byte>(start + 8, (int)headerLength);
@@ -87,8 +94,18 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         Decode(info, destination);
     }
 
+    // In pieces of at most 2^28 elements, so that no byte span passes what a span can hold (an F64 tensor of
+    // 2^30 elements is 8 GiB).
     private void Decode<T>(SafeTensorInfo info, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
-        => TensorDTypes.Decode(info.DType, new ReadOnlySpan<byte>(_data + info.DataOffset, checked((int)info.ByteLength)), destination);
+    {
+        const int Piece = 1 << 28;
+        int size = info.DType.Size();
+        for (int done = 0; done < destination.Length; done += Piece)
+        {
+            int n = Math.Min(Piece, destination.Length - done);
+            TensorDTypes.Decode(info.DType, new ReadOnlySpan<byte>(_data + info.DataOffset + (long)done * size, n * size), destination.Slice(done, n));
+        }
+    }
 
     /// <summary>Tensor <paramref name="name"/> as a new array.</summary>
     /// <exception cref="KeyNotFoundException">The file has no such tensor.</exception>
@@ -96,6 +113,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var info = Find(name) ?? throw new KeyNotFoundException($"'{Path}' has no tensor named '{name}'.");
+        if (info.ElementCount > Array.MaxLength)
+            throw new InvalidDataException($"'{Path}': tensor '{name}' {info.ShapeText} has {info.ElementCount:N0} elements; a .NET array holds at most {Array.MaxLength:N0}.");
         var values = new T[info.ElementCount];
         Decode(info, values);
         return values;
@@ -111,8 +130,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         _map?.Dispose();
     }
 
+    // The reference reader's limit on the header.
+    private const ulong MaxHeaderBytes = 100_000_000;
+
     private static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
     {
+        if (!Utf8.IsValid(header)) throw Bad(path, "its header is not valid UTF-8");
         var tensors = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         JsonDocument doc;
@@ -121,19 +144,45 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad(path, "its header is not a JSON object");
+            bool sawMetadata = false;
             foreach (var entry in doc.RootElement.EnumerateObject())
             {
                 if (entry.Name == "__metadata__")
                 {
+                    if (sawMetadata) throw Bad(path, "its header has __metadata__ twice");
+                    sawMetadata = true;
                     if (entry.Value.ValueKind != JsonValueKind.Object) throw Bad(path, "__metadata__ is not an object of strings");
                     foreach (var m in entry.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad(path, $"__metadata__ entry '{m.Name}' is not a string");
+                    {
+                        if (m.Value.ValueKind != JsonValueKind.String) throw Bad(path, $"__metadata__ entry '{m.Name}' is not a string");
+                        if (!metadata.TryAdd(m.Name, m.Value.GetString()!)) throw Bad(path, $"__metadata__ has the key '{m.Name}' twice");
+                    }
                     continue;
                 }
-                tensors[entry.Name] = ParseTensor(path, entry, dataLength);
+                if (!tensors.TryAdd(entry.Name, ParseTensor(path, entry, dataLength)))
+                    throw Bad(path, $"its header names the tensor '{entry.Name}' twice");
             }
         }
+        CheckTiling(path, tensors.Values, dataLength);
         return (tensors, metadata);
+    }
+
+    // The tensors, sorted by offset, must cover the data exactly: no gap, no overlap, nothing after the last.
+    private static void CheckTiling(string path, IEnumerable<SafeTensorInfo> tensors, long dataLength)
+    {
+        long end = 0;
+        string? previous = null;
+        foreach (var t in tensors.OrderBy(t => t.DataOffset).ThenBy(t => t.ByteLength))
+        {
+            if (t.DataOffset != end)
+                throw Bad(path, t.DataOffset < end
+                    ? $"tensor '{t.Name}' starts at data byte {t.DataOffset}, inside '{previous}' (which ends at {end}): tensors must not overlap"
+                    : $"tensor '{t.Name}' starts at data byte {t.DataOffset}, leaving bytes {end}..{t.DataOffset} unused{(previous is null ? "" : $" after '{previous}'")}: the tensors must tile the data");
+            end = t.DataOffset + t.ByteLength;
+            previous = t.Name;
+        }
+        if (end != dataLength)
+            throw Bad(path, $"the tensors end at data byte {end} but the file holds {dataLength} data bytes: the tensors must tile the data exactly");
     }
 
     private static SafeTensorInfo ParseTensor(string path, JsonProperty entry, long dataLength)
@@ -151,15 +200,23 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         var shape = new int[shapeElement.GetArrayLength()];
         int i = 0;
         foreach (var d in shapeElement.EnumerateArray())
-            shape[i++] = d.TryGetInt32(out int n) && n >= 0 ? n : throw Bad(path, $"tensor '{name}' has a bad dimension {d}");
-        long begin = offsetsElement[0].TryGetInt64(out long b) ? b : -1, end = offsetsElement[1].TryGetInt64(out long e) ? e : -1;
-        if (begin < 0 || end < begin || end > dataLength)
-            throw Bad(path, $"tensor '{name}' has data_offsets [{offsetsElement[0]}, {offsetsElement[1]}] outside the {dataLength} data bytes");
-        var info = new SafeTensorInfo(name, dtype, shape, begin, end - begin);
-        if (info.ElementCount * dtype.Size() != info.ByteLength)
-            throw Bad(path, $"tensor '{name}' {info.ShapeText} {dtypeName} needs {info.ElementCount * dtype.Size()} bytes; its data_offsets span {info.ByteLength}");
-        return info;
+            shape[i++] = d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out int n) && n >= 0
+                ? n : throw Bad(path, $"tensor '{name}' has the dimension {d.GetRawText()}; dimensions are non-negative integers up to {int.MaxValue}");
+        long begin = Offset(offsetsElement[0]), end = Offset(offsetsElement[1]);
+        if (begin < 0 || end < 0)
+            throw Bad(path, $"tensor '{name}' has data_offsets [{offsetsElement[0].GetRawText()}, {offsetsElement[1].GetRawText()}]; offsets are non-negative integers");
+        if (end < begin || end > dataLength)
+            throw Bad(path, $"tensor '{name}' has data_offsets [{begin}, {end}] outside the {dataLength} data bytes");
+        Int128 elements = 1;
+        foreach (int d in shape) elements *= d;   // at most 2^31 per factor: checked against the bytes below
+        Int128 bytes = elements * dtype.Size();
+        if (bytes != end - begin)
+            throw Bad(path, $"tensor '{name}' {SafeTensorInfo.FormatShape(shape)} {dtypeName} needs {bytes} bytes; its data_offsets span {end - begin}");
+        return new SafeTensorInfo(name, dtype, shape, begin, end - begin);
     }
+
+    // A non-negative integer offset, else -1.
+    private static long Offset(JsonElement e) => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) && v >= 0 ? v : -1;
 
     private static InvalidDataException Bad(string path, string why) => new($"'{path}' is not a valid safetensors file: {why}.");
 }

@@ -17,10 +17,12 @@ public sealed class SafeTensorsWriter
 
     /// <summary>Adds a tensor, converting its elements to <paramref name="dtype"/> now.</summary>
     /// <exception cref="ArgumentException">The name is taken or empty, or the values do not fill the shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, or <paramref name="dtype"/> is not a defined type.</exception>
     public void Add<T>(string name, ReadOnlySpan<int> shape, ReadOnlySpan<T> values, TensorDType dtype = TensorDType.Float32)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        TensorDTypes.CheckDefined(dtype, nameof(dtype));
         if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved for the header's metadata.", nameof(name));
         long count = 1;
         foreach (int d in shape) count *= d >= 0 ? d : throw new ArgumentOutOfRangeException(nameof(shape), d, "Dimensions must be >= 0.");
@@ -41,15 +43,24 @@ public sealed class SafeTensorsWriter
         string? folder = System.IO.Path.GetDirectoryName(full);
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         string temporary = full + ".partial";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        try
         {
-            Span<byte> length = stackalloc byte[8];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-            stream.Write(length);
-            stream.Write(header);
-            foreach (var t in _tensors) stream.Write(t.Data);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                Span<byte> length = stackalloc byte[8];
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+                stream.Write(length);
+                stream.Write(header);
+                foreach (var t in _tensors) stream.Write(t.Data);
+            }
+            File.Move(temporary, full, overwrite: true);
         }
-        File.Move(temporary, full, overwrite: true);
+        catch
+        {
+            // A save that fails leaves no half-written file behind (the target, if it existed, is untouched).
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
     }
 
     private byte[] Header()

@@ -57,7 +57,9 @@ internal sealed partial record SavedLayerShape(
         {
             var m = ParameterName().Match(name);
             if (!m.Success) continue;
-            layers = Math.Max(layers, int.Parse(m.Groups[2].ValueSpan, CultureInfo.InvariantCulture) + 1);
+            if (!int.TryParse(m.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= RnnOptions.MaxLayers)
+                throw new InvalidDataException($"'{file.Path}': tensor '{prefix}{name}' names layer {m.Groups[2].Value}; a layer index is an integer below {RnnOptions.MaxLayers}.");
+            layers = Math.Max(layers, index + 1);
             reverse |= m.Groups[3].Success;
             bias |= m.Groups[1].Value.StartsWith("bias", StringComparison.Ordinal);
         }

@@ -17,13 +17,20 @@ public enum TensorDType
 /// <summary>Names, sizes and element conversions of <see cref="TensorDType"/>.</summary>
 internal static class TensorDTypes
 {
+    /// <summary>Refuses a value outside the enum, naming the caller's parameter.</summary>
+    public static void CheckDefined(TensorDType dtype, string paramName)
+    {
+        if (!Enum.IsDefined(dtype))
+            throw new ArgumentOutOfRangeException(paramName, dtype, $"{paramName} must be Float32, Float16, BFloat16 or Float64; actual {dtype}.");
+    }
+
     public static string SafeTensorsName(this TensorDType t) => t switch
     {
         TensorDType.Float32 => "F32",
         TensorDType.Float16 => "F16",
         TensorDType.BFloat16 => "BF16",
         TensorDType.Float64 => "F64",
-        _ => throw new ArgumentOutOfRangeException(nameof(t), t, "Float32, Float16, BFloat16 or Float64 expected."),
+        _ => throw new ArgumentOutOfRangeException("dtype", t, $"dtype must be Float32, Float16, BFloat16 or Float64; actual {t}."),
     };
 
     public static TensorDType? FromSafeTensorsName(string name) => name switch
