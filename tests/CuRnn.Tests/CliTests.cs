@@ -20,22 +20,31 @@ public sealed class CliTests
     [TearDown]
     public void Clean() => Directory.Delete(_dir, recursive: true);
 
+    // Output and errors together (for the tests that only look for a message).
     private static (int Code, string Output) Run(params string[] args)
     {
+        var (code, output, error) = RunSeparately(args);
+        return (code, output + error);
+    }
+
+    private static (int Code, string Output, string Error) RunSeparately(params string[] args)
+    {
         var writer = new StringWriter();
+        var error = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(writer),
         });
-        console.Profile.Width = 240;   // one message, one line
-        int code = CliApp.RunAsync(args, console, writer).GetAwaiter().GetResult();
+        console.Profile.Width = 240;
+        int code = CliApp.RunAsync(args, console, writer, error).GetAwaiter().GetResult();
         TestContext.Out.WriteLine(writer.ToString());
-        return (code, writer.ToString());
+        TestContext.Out.WriteLine("stderr: " + error);
+        return (code, writer.ToString(), error.ToString());
     }
 
-    [TestCase(new[] { "train", "--hidden", "0" }, "curnn train: --hidden must be an integer in 1..4096; actual 0")]
+    [TestCase(new[] { "train", "--hidden", "0" }, "curnn train: --hidden must be an integer in 1..4096; actual '0'")]
     [TestCase(new[] { "train", "--cell", "lstmm" }, "curnn train: --cell must be one of lstm, gru, tanh, relu; actual 'lstmm'")]
-    [TestCase(new[] { "train", "--lr", "-1" }, "curnn train: --lr must be a number in (0, 1]; actual -1")]
+    [TestCase(new[] { "train", "--lr", "-1" }, "curnn train: --lr must be a number in (0, 1]; actual '-1'")]
     [TestCase(new[] { "train", "--min-length", "40", "--max-length", "30" }, "curnn train: --min-length (40) must not exceed --max-length (30)")]
     [TestCase(new[] { "train", "--data", "/nonexistent.csv" }, "curnn train: --data: no file at '/nonexistent.csv'")]
     [TestCase(new[] { "train", "--bogus" }, "curnn train: Unrecognized command or argument '--bogus'")]
@@ -134,15 +143,110 @@ public sealed class CliTests
         (code, output) = Run("predict", "--model", csv);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Does.Contain("not a valid safetensors file"));
+
+        // Models that are not quite curnn models.
+        string Variant(string name, Action<CuRnn.Weights.SafeTensorsWriter, CuRnn.Weights.SafeTensorsFile> build)
+        {
+            using var source = CuRnn.Weights.SafeTensorsFile.Open(model);
+            var w = new CuRnn.Weights.SafeTensorsWriter();
+            build(w, source);
+            string path = Path.Combine(_dir, name);
+            w.Save(path);
+            return path;
+        }
+        void Copy(CuRnn.Weights.SafeTensorsWriter w, CuRnn.Weights.SafeTensorsFile f, string skip = "", string metaKey = "", string metaValue = "")
+        {
+            foreach (var t in f.Tensors.Where(t => t.Name != skip)) w.Add<float>(t.Name, t.Shape, f.Read<float>(t.Name));
+            foreach (var (k, v) in f.Metadata) w.Metadata[k] = k.EndsWith(metaKey, StringComparison.Ordinal) && metaKey.Length > 0 ? metaValue : v;
+        }
+        foreach (var (file, fragment) in new[]
+        {
+            (Variant("nohead.st", (w, f) => Copy(w, f, skip: "head.weight")), "has no 'head.weight'"),
+            (Variant("outputs.st", (w, f) => Copy(w, f, metaKey: "outputs", metaValue: "-1")), "outputs' metadata is '-1'"),
+            (Variant("features.st", (w, f) => Copy(w, f, metaKey: "features", metaValue: "0")), "features' metadata is '0'"),
+            (Variant("shape.st", (w, f) =>
+            {
+                foreach (var t in f.Tensors.Where(t => t.Name != "head.weight")) w.Add<float>(t.Name, t.Shape, f.Read<float>(t.Name));
+                foreach (var (k, v) in f.Metadata) w.Metadata[k] = v;
+                w.Add<float>("head.weight", [1, 3], new float[3]);
+            }), "'head.weight' is [1, 3]"),
+        })
+        {
+            var (c, o, e) = RunSeparately("predict", "--model", file, "--data", csv);
+            Assert.That(c, Is.EqualTo(2), e);
+            Assert.That(e, Does.Contain(fragment));
+            Assert.That(e.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1));
+        }
+    }
+
+    /// <summary>Bad inputs of every kind: exit code 2 (usage, data) or 1 (run time), one line on stderr naming the
+    /// input, no stack trace, and no file left where the command would have written.</summary>
+    [TestCase(2, "--epochs must be an integer >= 1; actual 'many'", "train", "--epochs", "many")]
+    [TestCase(2, "--hidden must be an integer in 1..4096; actual '99999999999'", "train", "--hidden", "99999999999")]
+    [TestCase(2, "--lr must be a number in (0, 1]; actual 'fast'", "train", "--lr", "fast")]
+    [TestCase(2, "--threads must be an integer in 0..256; actual '-3'", "train", "--threads", "-3")]
+    [TestCase(2, "--seed must be an integer", "train", "--seed", "1.5")]
+    [TestCase(2, "--save: '{dir}' is a folder", "train", "--save", "{dir}")]
+    [TestCase(2, "--save: the folder '{dir}/missing' does not exist", "train", "--save", "{dir}/missing/m.safetensors")]
+    [TestCase(2, "--output: the folder '{dir}/missing' does not exist", "predict", "--model", "{dir}/m.safetensors", "--output", "{dir}/missing/p.csv")]
+    [TestCase(2, "--report: '{dir}' is a folder", "info", "--report", "{dir}")]
+    [TestCase(2, "--data: '{dir}' is a folder", "train", "--data", "{dir}")]
+    [TestCase(2, "too few to hold out", "train", "--data", "{dir}/one.csv", "--objective", "regress")]
+    [TestCase(2, "sequence 1 has the label 9", "predict", "--model", "{dir}/m.safetensors", "--data", "{dir}/label9.csv")]
+    [TestCase(2, "--steps × --batch", "bench", "--steps", "100000", "--batch", "100000", "--input", "1000", "--hidden", "10")]
+    [TestCase(2, "--steps must be a positive integer; actual 'x'", "bench", "--steps", "x", "--batch", "1", "--input", "1", "--hidden", "1")]
+    [TestCase(2, "--threads must be integers in 0..256", "bench", "--threads", "1,two")]
+    [TestCase(1, "the Cudnn engine cannot run here", "train", "--backend", "cudnn", "--save", "{dir}/never.safetensors")]
+    public void Bad_inputs_get_one_line_on_stderr_and_leave_no_file(int expectedCode, string fragment, params string[] args)
+    {
+        Assume.That(expectedCode != 1 || BackendSelection.Choose(RnnBackend.Auto).Chosen != RnnBackend.Cudnn, "needs a machine without cuDNN");
+        File.WriteAllText(Path.Combine(_dir, "one.csv"), "0.5,1,2\n");
+        File.WriteAllText(Path.Combine(_dir, "label9.csv"), "9,1,0,0,0,0,0\n");
+        SmallModel(Path.Combine(_dir, "m.safetensors"));
+        var before = Directory.GetFileSystemEntries(_dir, "*", SearchOption.AllDirectories).ToHashSet();
+        var (code, output, error) = RunSeparately(args.Select(a => a.Replace("{dir}", _dir)).ToArray());
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(expectedCode), error);
+            Assert.That(error, Does.Contain(fragment.Replace("{dir}", _dir)));
+            Assert.That(error.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), "one line");
+            Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
+            Assert.That(Directory.GetFileSystemEntries(_dir, "*", SearchOption.AllDirectories), Is.EquivalentTo(before), "no file left behind");
+        });
+    }
+
+    [Test]
+    public void A_garbage_backend_variable_is_one_line_and_verbose_adds_the_details()
+    {
+        string? old = Environment.GetEnvironmentVariable(BackendSelection.EnvironmentVariable);
+        Environment.SetEnvironmentVariable(BackendSelection.EnvironmentVariable, "quantum");
+        try
+        {
+            var (code, _, error) = RunSeparately("info");
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(error.Trim(), Is.EqualTo("curnn info: CURNN_BACKEND must be auto, managed or cudnn; actual 'quantum'."));
+        }
+        finally { Environment.SetEnvironmentVariable(BackendSelection.EnvironmentVariable, old); }
+        if (BackendSelection.Choose(RnnBackend.Auto).Chosen == RnnBackend.Cudnn) return;
+        var (c, _, e) = RunSeparately("train", "--backend", "cudnn", "--verbose");
+        Assert.That(c, Is.EqualTo(1));
+        Assert.That(e, Does.Contain("libcuda"), "the probe report under --verbose");
+    }
+
+    // A tiny classification model (4 classes of the temporal-order task's alphabet), saved where the table expects it.
+    private static void SmallModel(string path)
+    {
+        var (code, output) = Run("train", "--count", "200", "--epochs", "1", "--hidden", "4", "--save", path, "--backend", "managed", "--min-length", "10", "--max-length", "12");
+        Assert.That(code, Is.Zero, output);
     }
 
     [Test]
     public void Train_on_a_csv_file_reports_a_bad_value_in_one_line()
     {
         string csv = WriteCsv("d.csv", "1,0.5,1\n0,0.5,oops\n");
-        var (code, output) = Run("train", "--data", csv, "--features", "1");
+        var (code, _, error) = RunSeparately("train", "--data", csv, "--features", "1");
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(output, Does.Contain($"curnn train: {csv}:2: column 3: 'oops' is not a finite number"));
+        Assert.That(error.Trim(), Is.EqualTo($"curnn train: {csv}:2: column 3: 'oops' is not a finite number."));
     }
 
     [Test]

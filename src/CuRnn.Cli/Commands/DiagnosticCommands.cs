@@ -33,13 +33,13 @@ internal static class DiagnosticCommands
         var shape = new Option<string>("--shape") { Description = $"a named shape ({string.Join(", ", BenchShape.Suite.Select(s => s.Name))}) or 'suite' for all", DefaultValueFactory = _ => "A" };
         shape.Validators.Add(r =>
         {
-            string v = r.GetValueOrDefault<string>() ?? "";
+            string v = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "A";
             if (v != "suite" && BenchShape.Suite.All(s => s.Name != v)) r.AddError($"--shape must be one of {string.Join(", ", BenchShape.Suite.Select(s => s.Name))} or suite; actual '{v}'");
         });
-        var steps = new Option<int?>("--steps") { Description = "T: a shape of your own (with --batch, --input, --hidden)" };
-        var batch = new Option<int?>("--batch") { Description = "B" };
-        var input = new Option<int?>("--input") { Description = "I" };
-        var hidden = new Option<int?>("--hidden") { Description = "H" };
+        var steps = CliOptions.OptionalPositive("--steps", "T: a shape of your own (with --batch, --input, --hidden)");
+        var batch = CliOptions.OptionalPositive("--batch", "B");
+        var input = CliOptions.OptionalPositive("--input", "I");
+        var hidden = CliOptions.OptionalPositive("--hidden", "H");
         var layers = CliOptions.Positive("--layers", 1, "L", 64);
         var cell = CliOptions.OneOf("--cell", "lstm", "recurrent cell", "lstm", "gru", "tanh", "relu");
         var bidirectional = new Option<bool>("--bidirectional") { Description = "two directions" };
@@ -48,21 +48,25 @@ internal static class DiagnosticCommands
         var threads = new Option<string>("--threads") { Description = "the managed engine's thread budgets, comma-separated (0: the cores this process may use)", DefaultValueFactory = _ => "0" };
         threads.Validators.Add(r =>
         {
-            if (ThreadList(r.GetValueOrDefault<string>() ?? "") is null) r.AddError($"--threads must be integers in 0..256 separated by commas; actual '{r.GetValueOrDefault<string>()}'");
+            string text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "0";
+            if (ThreadList(text) is null) r.AddError($"--threads must be integers in 0..256 separated by commas; actual '{text}'");
         });
-        foreach (var o in new[] { steps, batch, input, hidden })
-            o.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError($"{r.Option.Name} must be a positive integer; actual {r.GetValueOrDefault<int?>()}"); });
         var command = new Command("bench", "Latency and peak memory of a shape on every available engine, static and dynamic, swap on and off where it applies.")
         {
             report, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions, threads,
         };
         command.Validators.Add(r =>
         {
-            int given = new[] { steps, batch, input, hidden }.Count(o => r.GetValue(o) is not null);
+            int given = new[] { steps, batch, input, hidden }.Count(o => r.GetResult(o) is { Tokens.Count: > 0 });
             if (given is > 0 and < 4) r.AddError("a shape of your own needs all of --steps, --batch, --input and --hidden");
         });
         command.SetAction(p =>
         {
+            if (p.GetValue(steps) is { } st)
+            {
+                int width = Math.Max(p.GetValue(input)!.Value, p.GetValue(hidden)!.Value * (p.GetValue(bidirectional) ? 2 : 1));
+                CliSizes.Check("--steps × --batch × the widest row (--input, or --hidden × directions)", st, p.GetValue(batch)!.Value, width);
+            }
             List<BenchShape> shapes = p.GetValue(steps) is { } t
                 ? [new BenchShape("custom", t, p.GetValue(batch)!.Value, p.GetValue(input)!.Value, p.GetValue(hidden)!.Value, p.GetValue(layers),
                     CliOptions.Cell(p.GetValue(cell)!), p.GetValue(bidirectional))]
@@ -84,7 +88,7 @@ internal static class DiagnosticCommands
         return list;
     }
 
-    private static Option<FileInfo?> ReportOption() => new("--report") { Description = "also write the report (Markdown) to this file" };
+    private static Option<FileInfo?> ReportOption() => CliOptions.OutputFile("--report", "also write the report (Markdown) to this file");
 
     // Runs a report writer, shows its text and optionally saves it; the report is Markdown so it reads well in both.
     private static int Emit(IAnsiConsole console, FileInfo? report, Func<TextWriter, int> write)
@@ -92,7 +96,7 @@ internal static class DiagnosticCommands
         var text = new StringWriter();
         int code = write(text);
         console.Profile.Out.Writer.Write(text.ToString());
-        if (report is not null) File.WriteAllText(report.FullName, text.ToString());
+        if (report is not null) OutputFile.Write(report.FullName, w => w.Write(text.ToString()));
         return code;
     }
 

@@ -15,15 +15,15 @@ internal static class PredictCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = new Option<FileInfo>("--model") { Description = "a model written by curnn train --save", Required = true };
-        var data = new Option<FileInfo?>("--data") { Description = "CSV of sequences (label first unless --unlabelled); default: fresh data of the model's task" };
+        var model = CliOptions.InputFile("--model", "a model written by curnn train --save", required: true);
+        var data = CliOptions.InputFile("--data", "CSV of sequences (label first unless --unlabelled); default: fresh data of the model's task");
         var unlabelled = new Option<bool>("--unlabelled") { Description = "--data's lines hold values only" };
         var count = CliOptions.Positive("--count", 500, "sequences to generate when there is no --data");
         var minLength = CliOptions.Positive("--min-length", 20, "shortest generated sequence");
         var maxLength = CliOptions.Positive("--max-length", 50, "longest generated sequence", 100_000);
-        var seed = new Option<int>("--seed") { Description = "seed of the generated data", DefaultValueFactory = _ => 20261123 };
-        var show = new Option<int>("--show") { Description = "predictions to print", DefaultValueFactory = _ => 10 };
-        var output = new Option<FileInfo?>("--output") { Description = "write every prediction here (CSV: index, prediction[, label])" };
+        var seed = CliOptions.Integer("--seed", 20261123, "seed of the generated data", int.MinValue, int.MaxValue);
+        var show = CliOptions.Integer("--show", 10, "predictions to print", 0, int.MaxValue);
+        var output = CliOptions.OutputFile("--output", "write every prediction here (CSV: index, prediction[, label])");
         var tolerance = CliOptions.PositiveNumber("--tolerance", 0.04f, "regression: a prediction within this counts as right");
         var backend = CliOptions.OneOf("--backend", "auto", "engine", "auto", "managed", "cudnn");
         var command = new Command("predict", "Run a saved model on new sequences.")
@@ -46,7 +46,11 @@ internal static class PredictCommand
             SequenceDataset data;
             if (dataPath is not null) data = CsvSequenceReader.Read(dataPath, features, model.Objective, labelled);
             else if (SequenceTask.Find(taskName) is { } task) data = task.Generate(count, minLength, maxLength, seed);
-            else throw new ArgumentException($"the model was trained on a data file, not a built-in task; give --data");
+            else throw new CliUsageException("the model was trained on a data file, not a built-in task; give --data");
+            if (labelled && model.Objective == Objective.Classify)
+                for (int i = 0; i < data.Count; i++)
+                    if (data.Target(i) >= model.Outputs)
+                        throw new CliUsageException($"--data: sequence {i + 1} has the label {data.Target(i)}; this model knows the classes 0..{model.Outputs - 1}");
             model.Reserve(data.MaxLength);
             var predictions = new float[data.Count];
             var batch = new PaddedBatch(64, data.MaxLength, data.Features);
@@ -78,18 +82,15 @@ internal static class PredictCommand
             }
             if (outputPath is not null)
             {
-                using var w = new StreamWriter(outputPath);
-                w.WriteLine(labelled ? "index,prediction,label" : "index,prediction");
-                for (int i = 0; i < data.Count; i++)
-                    w.WriteLine(labelled ? $"{i},{Format(model, predictions[i])},{Format(model, data.Target(i))}" : $"{i},{Format(model, predictions[i])}");
+                OutputFile.Write(outputPath, w =>
+                {
+                    w.WriteLine(labelled ? "index,prediction,label" : "index,prediction");
+                    for (int i = 0; i < data.Count; i++)
+                        w.WriteLine(labelled ? $"{i},{Format(model, predictions[i])},{Format(model, data.Target(i))}" : $"{i},{Format(model, predictions[i])}");
+                });
                 console.MarkupLineInterpolated($"wrote {data.Count} predictions to {outputPath}");
             }
             return 0;
-        }
-        catch (Exception e) when (e is FormatException or FileNotFoundException or InvalidDataException or ArgumentException)
-        {
-            console.MarkupLineInterpolated($"[red]curnn predict:[/] {e.Message}");
-            return 2;
         }
         finally { model?.Dispose(); }
     }

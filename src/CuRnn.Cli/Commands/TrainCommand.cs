@@ -15,7 +15,7 @@ internal static class TrainCommand
     public static Command Create(IAnsiConsole console)
     {
         var task = CliOptions.OneOf("--task", "temporal-order", "built-in task", SequenceTask.All.Select(t => t.Name).ToArray());
-        var data = new Option<FileInfo?>("--data") { Description = "train on a CSV file instead: one sequence per line, the label then the values" };
+        var data = CliOptions.InputFile("--data", "train on a CSV file instead: one sequence per line, the label then the values");
         var features = CliOptions.Positive("--features", 1, "values per step in --data's lines");
         var objective = CliOptions.OneOf("--objective", "classify", "what --data's labels are", "classify", "regress");
         var cell = CliOptions.OneOf("--cell", "lstm", "recurrent cell", "lstm", "gru", "tanh", "relu");
@@ -31,11 +31,10 @@ internal static class TrainCommand
         var maxLength = CliOptions.Positive("--max-length", 60, "longest generated sequence", 100_000);
         var holdOut = CliOptions.PositiveNumber("--hold-out", 0.1f, "fraction of the sequences kept for validation", 0.9f);
         var tolerance = CliOptions.PositiveNumber("--tolerance", 0.04f, "regression: a prediction within this counts as right");
-        var seed = new Option<int>("--seed") { Description = "seed of the data, the weights and the batch order", DefaultValueFactory = _ => 1 };
-        var save = new Option<FileInfo?>("--save") { Description = "write the trained model (safetensors) here" };
+        var seed = CliOptions.Integer("--seed", 1, "seed of the data, the weights and the batch order", int.MinValue, int.MaxValue);
+        var save = CliOptions.OutputFile("--save", "write the trained model (safetensors) here");
         var backend = CliOptions.OneOf("--backend", "auto", "engine", "auto", "managed", "cudnn");
-        var threads = new Option<int>("--threads") { Description = "managed engine threads (0 = all)", DefaultValueFactory = _ => 0 };
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--threads must be >= 0; actual {r.GetValueOrDefault<int>()}"); });
+        var threads = CliOptions.Integer("--threads", 0, "managed engine threads (0 = the cores this process may use)", 0, 256);
 
         var command = new Command("train", "Train a sequence model end to end: CuRnn layer + linear head, Adam, clipping, variable-length mini-batches.")
         {
@@ -45,16 +44,10 @@ internal static class TrainCommand
         command.SetAction(async (p, cancel) =>
         {
             // Rules between options, checked here because they need the defaults applied.
-            string? error = p.GetValue(minLength) > p.GetValue(maxLength)
-                ? $"--min-length ({p.GetValue(minLength)}) must not exceed --max-length ({p.GetValue(maxLength)})"
-                : p.GetValue(data) is null && p.GetValue(minLength) < 10 ? $"--min-length must be at least 10 for the built-in tasks; actual {p.GetValue(minLength)}"
-                : p.GetValue(data) is { Exists: false } missing ? $"--data: no file at '{missing.FullName}'"
-                : null;
-            if (error is not null)
-            {
-                console.MarkupLineInterpolated($"[red]curnn train:[/] {error}");
-                return 2;
-            }
+            if (p.GetValue(minLength) > p.GetValue(maxLength))
+                throw new CliUsageException($"--min-length ({p.GetValue(minLength)}) must not exceed --max-length ({p.GetValue(maxLength)})");
+            if (p.GetValue(data) is null && p.GetValue(minLength) < 10)
+                throw new CliUsageException($"--min-length must be at least 10 for the built-in tasks; actual {p.GetValue(minLength)}");
             var request = new TrainRequest(
                 p.GetValue(data) is null ? SequenceTask.Find(p.GetValue(task)!) : null, p.GetValue(data)?.FullName, p.GetValue(features),
                 p.GetValue(objective) == "regress" ? Objective.Regress : Objective.Classify,

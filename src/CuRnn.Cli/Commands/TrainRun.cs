@@ -16,23 +16,16 @@ internal static class TrainRun
     public static int Execute(TrainRequest q, IAnsiConsole console, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        SequenceDataset all;
-        string source;
-        try
-        {
-            all = q.Task is { } t
-                ? t.Generate(q.Count, q.MinLength, q.MaxLength, q.Settings.Seed)
-                : CsvSequenceReader.Read(q.DataFile!, q.Features, q.Objective);
-            source = q.Task is { } t2 ? $"{t2.Name} ({t2.Description})" : Path.GetFileName(q.DataFile!);
-            if (all.Objective == Objective.Classify && all.Classes < 2)
-                throw new FormatException($"{q.DataFile}: every label is {all.Target(0)}; classification needs at least two classes");
-        }
-        catch (Exception e) when (e is FormatException or FileNotFoundException or ArgumentException)
-        {
-            console.MarkupLineInterpolated($"[red]curnn train:[/] {e.Message}");
-            return 2;
-        }
+        // A bad file or too little data is a FormatException or an ArgumentException: one line, exit 2 (CliApp).
+        SequenceDataset all = q.Task is { } t
+            ? t.Generate(q.Count, q.MinLength, q.MaxLength, q.Settings.Seed)
+            : CsvSequenceReader.Read(q.DataFile!, q.Features, q.Objective);
+        string source = q.Task is { } t2 ? $"{t2.Name} ({t2.Description})" : Path.GetFileName(q.DataFile!);
+        if (all.Objective == Objective.Classify && all.Classes < 2)
+            throw new FormatException($"{q.DataFile}: every label is {all.Target(0)}; classification needs at least two classes");
         var (train, held) = all.Split(q.HoldOut);
+        int width = Math.Max(all.Features, q.Layer.HiddenSize * (q.Layer.Bidirectional ? 2 : 1) * 4);
+        CliSizes.Check("--batch × the longest sequence × the widest row (features, or 4 × --hidden × directions)", q.Settings.BatchSize, all.MaxLength, width);
         var options = q.Layer with { InputSize = all.Features };
         using var model = new SequenceModel(options, all.Objective, all.Outputs, q.Settings.BatchSize, all.MaxLength, q.Settings.Seed + 7);
         string layer = $"{options.Cell} H={options.HiddenSize} L={options.NumLayers}{(options.Bidirectional ? " bidirectional" : "")}";

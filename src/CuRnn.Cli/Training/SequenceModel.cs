@@ -195,14 +195,34 @@ internal sealed class SequenceModel : IDisposable
         using var file = SafeTensorsFile.Open(path);
         string Meta(string key) => file.Metadata.TryGetValue(ModelKey + key, out var v) ? v
             : throw new InvalidDataException($"'{path}' is a safetensors file but not a curnn model (no '{ModelKey}{key}' metadata); load a bare layer with RnnWeightsFile instead");
-        var objective = Meta("objective") == "classify" ? Objective.Classify : Objective.Regress;
-        int outputs = int.Parse(Meta("outputs"), CultureInfo.InvariantCulture), features = int.Parse(Meta("features"), CultureInfo.InvariantCulture);
-        int maxLength = int.Parse(Meta("max_length"), CultureInfo.InvariantCulture);
+        int Count(string key, int max)
+        {
+            string text = Meta(key);
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1 && v <= max ? v
+                : throw new InvalidDataException($"'{path}': its '{ModelKey}{key}' metadata is '{text}'; expected an integer in 1..{max}");
+        }
+        var objective = Meta("objective") switch
+        {
+            "classify" => Objective.Classify,
+            "regress" => Objective.Regress,
+            var other => throw new InvalidDataException($"'{path}': its '{ModelKey}objective' metadata is '{other}'; expected classify or regress"),
+        };
+        int outputs = Count("outputs", 1 << 20), features = Count("features", 1 << 20), maxLength = Count("max_length", int.MaxValue);
+        if (objective == Objective.Regress && outputs != 1)
+            throw new InvalidDataException($"'{path}': a regression model has 1 output; its metadata says {outputs}");
         var options = RnnWeightsFile.ReadOptions(file, "rnn.") with { Backend = backend };
+        if (options.InputSize != features)
+            throw new InvalidDataException($"'{path}': its metadata says {features} features per step, but rnn.weight_ih_l0 takes {options.InputSize}");
         var model = new SequenceModel(options, objective, outputs, maxBatch, maxLength, 0);
         try
         {
             RnnWeightsFile.Load(model.Rnn, file, "rnn.");
+            foreach (var (name, shape) in new[] { ("head.weight", new[] { outputs, model.HeadInputs }), ("head.bias", new[] { outputs }) })
+            {
+                var info = file.Find(name) ?? throw new InvalidDataException($"'{path}' has no '{name}'; a curnn model's head is {$"[{string.Join(", ", shape)}]"}");
+                if (!info.Shape.SequenceEqual(shape))
+                    throw new InvalidDataException($"'{path}': '{name}' is {info.ShapeText}; this model's head needs {$"[{string.Join(", ", shape)}]"} ({outputs} outputs from {model.HeadInputs} features)");
+            }
             file.Read<float>("head.weight", model.HeadWeight);
             file.Read<float>("head.bias", model.HeadBias);
         }
