@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using CuRnn.Cli.Data;
+using CuRnn.Training;
 using CuRnn.Weights;
 
 namespace CuRnn.Cli.Training;
@@ -13,7 +14,8 @@ namespace CuRnn.Cli.Training;
 internal sealed class SequenceModel : IDisposable
 {
     private const string ModelKey = "curnn.model.";
-    private readonly float[] _features, _logits, _probabilities, _hN, _dhN, _gradients;
+    private readonly float[] _features, _dFeatures, _logits, _dLogits, _hN, _dhN, _gradients, _targets;
+    private readonly int[] _labels;
     private float[] _y, _dy;
 
     public SequenceModel(RnnOptions options, Objective objective, int outputs, int maxBatch, int maxLength, int seed)
@@ -21,21 +23,18 @@ internal sealed class SequenceModel : IDisposable
         Rnn = new Rnn<float>(options);
         if (options.Cell == RnnCellKind.Lstm) OpenForgetGates(Rnn, options.HiddenSize);
         Objective = objective;
-        Outputs = outputs;
-        HeadInputs = options.Directions * options.OutputSize;
-        HeadWeight = new float[outputs * HeadInputs];
-        HeadBias = new float[outputs];
-        var random = new Random(seed);
-        double bound = 1 / Math.Sqrt(HeadInputs);
-        for (int i = 0; i < HeadWeight.Length; i++) HeadWeight[i] = (float)((2 * random.NextDouble() - 1) * bound);
-        _features = new float[HeadInputs];
-        _logits = new float[outputs];
-        _probabilities = new float[outputs];
+        Head = new LinearHead<float>(options.Directions * options.OutputSize, outputs, (ulong)seed);
+        _features = new float[maxBatch * HeadInputs];
+        _dFeatures = new float[_features.Length];
+        _logits = new float[maxBatch * outputs];
+        _dLogits = new float[_logits.Length];
+        _labels = new int[maxBatch];
+        _targets = new float[maxBatch];
         _y = new float[maxBatch * maxLength * options.OutputFeatures];
         _dy = new float[_y.Length];
         _hN = new float[options.NumLayers * options.Directions * maxBatch * options.OutputSize];
         _dhN = new float[_hN.Length];
-        _gradients = new float[Rnn.ParameterCount + HeadWeight.Length + HeadBias.Length];
+        _gradients = new float[Rnn.ParameterCount + Head.Parameters.Length];
         MaxBatch = maxBatch;
         MaxLength = maxLength;
     }
@@ -51,9 +50,11 @@ internal sealed class SequenceModel : IDisposable
     }
 
     public Rnn<float> Rnn { get; }
+    /// <summary>The linear head over the last layer's final states (both directions).</summary>
+    public LinearHead<float> Head { get; }
     public Objective Objective { get; }
-    public int Outputs { get; }
-    public int HeadInputs { get; }
+    public int Outputs => Head.Outputs;
+    public int HeadInputs => Head.Inputs;
     public int MaxBatch { get; }
     public int MaxLength { get; private set; }
 
@@ -65,10 +66,11 @@ internal sealed class SequenceModel : IDisposable
         _y = new float[MaxBatch * maxLength * Rnn.Options.OutputFeatures];
         _dy = new float[_y.Length];
     }
-    public float[] HeadWeight { get; }
-    public float[] HeadBias { get; }
-    /// <summary>Every trainable value's gradient after <see cref="TrainStep"/>: the layer's, then the head's weight and bias.</summary>
+
+    /// <summary>Every trainable value's gradient after <see cref="TrainStep"/>: the layer's, then the head's (weight, bias).</summary>
     public Span<float> Gradients => _gradients;
+    public Span<float> LayerGradients => _gradients.AsSpan(0, Rnn.ParameterCount);
+    public Span<float> HeadGradients => _gradients.AsSpan(Rnn.ParameterCount);
     public int ParameterCount => _gradients.Length;
 
     /// <summary>Forward, loss and backward for one batch; returns the summed loss and the number of correct predictions.</summary>
@@ -78,31 +80,19 @@ internal sealed class SequenceModel : IDisposable
         CutOutputs(batch, out var y, out var hN);
         var dhN = _dhN.AsSpan(0, hN.Length);
         dhN.Clear();
-        var headW = _gradients.AsSpan(Rnn.ParameterCount, HeadWeight.Length);
-        var headB = _gradients.AsSpan(Rnn.ParameterCount + HeadWeight.Length, HeadBias.Length);
-        headW.Clear();
-        headB.Clear();
-        double loss = 0;
-        int correct = 0;
+        HeadGradients.Clear();
+        double loss;
+        int correct;
         using (var tape = Rnn.ForwardTraining(batch.Batch, batch.X, y, hN: hN))
         {
-            for (int i = 0; i < b; i++)
-            {
-                Gather(hN, b, i);
-                var (l, ok) = Head(batch.Targets[i], tolerance, out var dLogits, 1f / b);
-                loss += l;
-                if (ok) correct++;
-                // d(head)/d(features), and the head's own gradients.
-                for (int c = 0; c < Outputs; c++)
-                {
-                    TensorPrimitives.MultiplyAdd(_features, dLogits[c], headW.Slice(c * HeadInputs, HeadInputs), headW.Slice(c * HeadInputs, HeadInputs));
-                    headB[c] += dLogits[c];
-                }
-                Scatter(dhN, b, i, dLogits);
-            }
-            Rnn.Backward(tape, _dy.AsSpan(0, y.Length), default, _gradients.AsSpan(0, Rnn.ParameterCount), dhN, gradientMode: GradientMode.Overwrite);
+            var features = GatherFeatures(hN, b);
+            (loss, correct) = Score(batch, b, tolerance, features, _dLogits.AsSpan(0, b * Outputs));
+            var dFeatures = _dFeatures.AsSpan(0, b * HeadInputs);
+            Head.Backward(features, _dLogits.AsSpan(0, b * Outputs), dFeatures, HeadGradients, b);
+            ScatterFeatures(dhN, dFeatures, b);
+            Rnn.Backward(tape, _dy.AsSpan(0, y.Length), default, LayerGradients, dhN, gradientMode: GradientMode.Overwrite);
         }
-        return (loss, correct);
+        return (loss * b, correct);
     }
 
     /// <summary>Loss and correct count for one batch, and each sequence's prediction (class or value) in <paramref name="predictions"/>.</summary>
@@ -111,18 +101,36 @@ internal sealed class SequenceModel : IDisposable
         int b = batch.Size;
         CutOutputs(batch, out var y, out var hN);
         Rnn.Forward(batch.Batch, batch.X, y, hN: hN);
-        double loss = 0;
+        var features = GatherFeatures(hN, b);
+        var (loss, correct) = Score(batch, b, tolerance, features, default, labelled);
+        var logits = _logits.AsSpan(0, b * Outputs);
+        for (int i = 0; i < b; i++)
+            predictions[i] = Objective == Objective.Classify ? System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(logits.Slice(i * Outputs, Outputs)) : logits[i];
+        return labelled ? (loss * b, correct) : (0, 0);
+    }
+
+    // The head over the batch's features into _logits; the mean loss (softmax cross-entropy or MSE), the correct count,
+    // and d(mean loss)/d(logits) when asked.
+    private (double Loss, int Correct) Score(PaddedBatch batch, int b, float tolerance, ReadOnlySpan<float> features, Span<float> dLogits, bool labelled = true)
+    {
+        var logits = _logits.AsSpan(0, b * Outputs);
+        Head.Forward(features, logits, b);
+        if (!labelled) return (0, 0);
         int correct = 0;
+        if (Objective == Objective.Regress)
+        {
+            var targets = _targets.AsSpan(0, b);
+            batch.Targets.CopyTo(targets);
+            for (int i = 0; i < b; i++) if (MathF.Abs(logits[i] - targets[i]) < tolerance) correct++;
+            return (Losses.MeanSquaredError<float>(logits, targets, default, dLogits), correct);
+        }
+        var labels = _labels.AsSpan(0, b);
         for (int i = 0; i < b; i++)
         {
-            Gather(hN, b, i);
-            var (l, ok) = Head(labelled ? batch.Targets[i] : 0, tolerance, out _, 1);
-            predictions[i] = Objective == Objective.Classify ? TensorPrimitives.IndexOfMax<float>(_logits) : _logits[0];
-            if (!labelled) continue;
-            loss += l;
-            if (ok) correct++;
+            labels[i] = (int)batch.Targets[i];
+            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(logits.Slice(i * Outputs, Outputs)) == labels[i]) correct++;
         }
-        return (loss, correct);
+        return (Losses.SoftmaxCrossEntropy<float>(logits, labels, default, dLogits, Outputs), correct);
     }
 
     // The layer's output buffers, cut to this batch: y [B, T, D*Hout] and hN [L*D, B, Hout].
@@ -133,43 +141,23 @@ internal sealed class SequenceModel : IDisposable
         hN = _hN.AsSpan(0, o.NumLayers * o.Directions * batch.Size * o.OutputSize);
     }
 
-    // The last layer's final h of each direction for sequence i, into _features.
-    private void Gather(ReadOnlySpan<float> hN, int b, int i)
+    // [B, D*Hout]: the last layer's final h of each direction, per sequence.
+    private Span<float> GatherFeatures(ReadOnlySpan<float> hN, int b)
     {
         var o = Rnn.Options;
-        for (int dir = 0; dir < o.Directions; dir++)
-            hN.Slice((((o.NumLayers - 1) * o.Directions + dir) * b + i) * o.OutputSize, o.OutputSize).CopyTo(_features.AsSpan(dir * o.OutputSize));
+        var features = _features.AsSpan(0, b * HeadInputs);
+        for (int i = 0; i < b; i++)
+            for (int dir = 0; dir < o.Directions; dir++)
+                hN.Slice((((o.NumLayers - 1) * o.Directions + dir) * b + i) * o.OutputSize, o.OutputSize).CopyTo(features.Slice(i * HeadInputs + dir * o.OutputSize));
+        return features;
     }
 
-    private void Scatter(Span<float> dhN, int b, int i, ReadOnlySpan<float> dLogits)
+    private void ScatterFeatures(Span<float> dhN, ReadOnlySpan<float> dFeatures, int b)
     {
         var o = Rnn.Options;
-        Span<float> dFeatures = stackalloc float[HeadInputs];
-        dFeatures.Clear();
-        for (int c = 0; c < Outputs; c++) TensorPrimitives.MultiplyAdd(HeadWeight.AsSpan(c * HeadInputs, HeadInputs), dLogits[c], dFeatures, dFeatures);
-        for (int dir = 0; dir < o.Directions; dir++)
-            dFeatures.Slice(dir * o.OutputSize, o.OutputSize).CopyTo(dhN.Slice((((o.NumLayers - 1) * o.Directions + dir) * b + i) * o.OutputSize, o.OutputSize));
-    }
-
-    // Logits from _features; the loss of one sequence and d(loss * scale)/d(logits).
-    private (double Loss, bool Correct) Head(float target, float tolerance, out ReadOnlySpan<float> dLogits, float scale)
-    {
-        for (int c = 0; c < Outputs; c++)
-            _logits[c] = TensorPrimitives.Dot(HeadWeight.AsSpan(c * HeadInputs, HeadInputs), _features) + HeadBias[c];
-        if (Objective == Objective.Regress)
-        {
-            float err = _logits[0] - target;
-            _probabilities[0] = 2 * err * scale;
-            dLogits = _probabilities;
-            return (err * err, MathF.Abs(err) < tolerance);
-        }
-        TensorPrimitives.SoftMax<float>(_logits, _probabilities);
-        int label = (int)target;
-        double loss = -Math.Log(Math.Max(_probabilities[label], 1e-30f));
-        bool correct = TensorPrimitives.IndexOfMax<float>(_logits) == label;
-        for (int c = 0; c < Outputs; c++) _probabilities[c] = (_probabilities[c] - (c == label ? 1 : 0)) * scale;
-        dLogits = _probabilities;
-        return (loss, correct);
+        for (int i = 0; i < b; i++)
+            for (int dir = 0; dir < o.Directions; dir++)
+                dFeatures.Slice(i * HeadInputs + dir * o.OutputSize, o.OutputSize).CopyTo(dhN.Slice((((o.NumLayers - 1) * o.Directions + dir) * b + i) * o.OutputSize, o.OutputSize));
     }
 
     /// <summary>Writes the layer (<c>rnn.*</c>), the head (<c>head.weight</c>, <c>head.bias</c>) and what the model predicts.</summary>
@@ -178,8 +166,8 @@ internal sealed class SequenceModel : IDisposable
         var writer = new SafeTensorsWriter();
         writer.Metadata["format"] = "pt";
         RnnWeightsFile.Add(writer, Rnn, "rnn.");
-        writer.Add<float>("head.weight", [Outputs, HeadInputs], HeadWeight);
-        writer.Add<float>("head.bias", [Outputs], HeadBias);
+        writer.Add<float>("head.weight", [Outputs, HeadInputs], Head.Weight);
+        writer.Add<float>("head.bias", [Outputs], Head.Bias);
         writer.Metadata[ModelKey + "objective"] = Objective == Objective.Classify ? "classify" : "regress";
         writer.Metadata[ModelKey + "outputs"] = Outputs.ToString(CultureInfo.InvariantCulture);
         writer.Metadata[ModelKey + "features"] = features.ToString(CultureInfo.InvariantCulture);
@@ -223,8 +211,8 @@ internal sealed class SequenceModel : IDisposable
                 if (!info.Shape.SequenceEqual(shape))
                     throw new InvalidDataException($"'{path}': '{name}' is {info.ShapeText}; this model's head needs {$"[{string.Join(", ", shape)}]"} ({outputs} outputs from {model.HeadInputs} features)");
             }
-            file.Read<float>("head.weight", model.HeadWeight);
-            file.Read<float>("head.bias", model.HeadBias);
+            file.Read<float>("head.weight", model.Head.Weight);
+            file.Read<float>("head.bias", model.Head.Bias);
         }
         catch { model.Dispose(); throw; }
         return (model, Meta("task"), features);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using CuRnn.Cli.Data;
+using CuRnn.Training;
 
 namespace CuRnn.Cli.Training;
 
@@ -14,8 +14,9 @@ internal sealed record TrainProgress(int Epoch, int Epochs, int Batch, int Batch
 internal sealed record EpochResult(int Epoch, double TrainLoss, double TrainScore, double HeldLoss, double HeldScore, TimeSpan Elapsed);
 
 /// <summary>
-/// Mini-batch training: shuffled batches each epoch, Adam over the layer and head, the global gradient norm clipped,
-/// the held-out set scored after every epoch. Stops cleanly between batches when cancelled.
+/// Mini-batch training with the library's toolkit (<see cref="CuRnn.Training"/>): shuffled, length-bucketed batches
+/// each epoch, Adam over the layer and the head, the global gradient norm over both clipped, the held-out set scored
+/// after every epoch. Stops cleanly between batches when cancelled.
 /// </summary>
 internal static class Trainer
 {
@@ -23,25 +24,29 @@ internal static class Trainer
         Action<TrainProgress> progress, Action<EpochResult> epochDone, CancellationToken cancel)
     {
         var batch = new PaddedBatch(s.BatchSize, model.MaxLength, train.Features);
-        Adam[] adam = [new(model.Rnn.ParameterCount, s.LearningRate), new(model.HeadWeight.Length, s.LearningRate), new(model.HeadBias.Length, s.LearningRate)];
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        var random = new Random(s.Seed);
-        int batches = (train.Count + s.BatchSize - 1) / s.BatchSize;
+        var layerAdam = new Adam<float>(model.Rnn.ParameterCount, s.LearningRate);
+        var headAdam = new Adam<float>(model.Head.Parameters.Length, s.LearningRate);
+        var lengths = Enumerable.Range(0, train.Count).Select(train.Length).ToArray();
+        var buckets = new LengthBuckets(lengths, s.BatchSize, (ulong)s.Seed);
+        int batches = buckets.Count;
         var results = new List<EpochResult>();
         var clock = Stopwatch.StartNew();
         long seen = 0;
         for (int epoch = 1; epoch <= s.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
-            random.Shuffle(order);
+            var order = buckets.Epoch(epoch);
             double loss = 0;
             int correct = 0, count = 0;
             for (int k = 0; k < batches; k++)
             {
                 if (cancel.IsCancellationRequested) return results;
-                int start = k * s.BatchSize, size = Math.Min(s.BatchSize, train.Count - start);
-                batch.Fill(train, order.AsSpan(start, size));
+                int size = order[k].Length;
+                batch.Fill(train, order[k]);
                 var (l, c) = model.TrainStep(batch, s.Tolerance);
-                Step(model, adam, s.ClipNorm);
+                GradientClipping.ClipGlobalNorm<float>(model.Gradients, s.ClipNorm);
+                layerAdam.Step(model.Rnn.Parameters, model.LayerGradients);
+                model.Rnn.ParametersChanged();
+                headAdam.Step(model.Head.Parameters, model.HeadGradients);
                 loss += l; correct += c; count += size; seen += size;
                 progress(new TrainProgress(epoch, s.Epochs, k + 1, batches, loss / count, (double)correct / count, seen / clock.Elapsed.TotalSeconds));
             }
@@ -68,18 +73,5 @@ internal static class Trainer
             loss += l; correct += c;
         }
         return (loss / data.Count, (double)correct / data.Count);
-    }
-
-    // Clip the global gradient norm over the layer and the head together, then step each.
-    private static void Step(SequenceModel model, Adam[] adam, float clipNorm)
-    {
-        var g = model.Gradients;
-        double norm = Math.Sqrt(TensorPrimitives.SumOfSquares<float>(g));
-        if (norm > clipNorm) TensorPrimitives.Multiply(g, (float)(clipNorm / norm), g);
-        int n = model.Rnn.ParameterCount, w = model.HeadWeight.Length;
-        adam[0].Step(model.Rnn.Parameters, g[..n]);
-        model.Rnn.ParametersChanged();
-        adam[1].Step(model.HeadWeight, g.Slice(n, w));
-        adam[2].Step(model.HeadBias, g[(n + w)..]);
     }
 }
