@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|bench-threads|bench-one|bench-chart|train|gpu-bundle] [extra args]
+# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|bench-threads|bench-one|bench-chart|train|pack|gpu-bundle] [extra args]
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${1:-build}"; shift || true
@@ -34,6 +34,12 @@ case "$target" in
   bench-one)   dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- "$@" ;;
   bench-chart) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- chart ;;
   train)       dotnet run -c Release --project src/CuRnn.Cli -- train "$@" ;;
+  pack)
+    # The library and the curnn tool (with symbols) into artifacts/packages; tools/package-smoke/run.sh tries them.
+    rm -rf artifacts/packages
+    dotnet pack src/CuRnn -c Release -o artifacts/packages "$@"
+    dotnet pack src/CuRnn.Cli -c Release -o artifacts/packages "$@"
+    ls -l artifacts/packages ;;
   gpu-bundle)
     # NativeAOT, self-contained: curnn info/check/bench for a machine with a GPU and no .NET (needs clang or gcc here).
     out="artifacts/gpu-bundle"
@@ -48,5 +54,5 @@ case "$target" in
     mv "$out/CuRnn.Cli" "$out/curnn"
     cp tools/gpu-bundle/run.sh tools/gpu-bundle/torch_anchor.py tools/gpu-bundle/cpu_sweep.py "$out"/
     echo "GPU bundle in $out: copy it to the GPU machine and run ./run.sh [report-folder]" ;;
-  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, bench-threads, bench-one, bench-chart, train, gpu-bundle)" >&2; exit 2 ;;
+  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, bench-threads, bench-one, bench-chart, train, pack, gpu-bundle)" >&2; exit 2 ;;
 esac
