@@ -12,7 +12,7 @@ namespace CuRnn.Checks;
 /// <param name="Layers">L.</param>
 /// <param name="Cell">The recurrence.</param>
 /// <param name="Bidirectional">Two directions.</param>
-public sealed record BenchShape(string Name, int Steps, int Batch, int Input, int Hidden, int Layers = 1, RnnCellKind Cell = RnnCellKind.Lstm, bool Bidirectional = false)
+internal sealed record BenchShape(string Name, int Steps, int Batch, int Input, int Hidden, int Layers = 1, RnnCellKind Cell = RnnCellKind.Lstm, bool Bidirectional = false)
 {
     /// <summary>The suite's shapes (the managed harness's A to F plus a long sequence for the swap's memory).</summary>
     public static IReadOnlyList<BenchShape> Suite { get; } =
@@ -55,14 +55,14 @@ public sealed record BenchShape(string Name, int Steps, int Batch, int Input, in
 /// <param name="MedianMs">Median wall time of one call (synchronised).</param>
 /// <param name="PeakDeviceBytes">High-water mark of the layer's device allocations during the calls.</param>
 /// <param name="PeakDriverUsedBytes">The most device memory the driver reported used during the calls.</param>
-public sealed record BenchRow(BenchShape Shape, string What, bool Swap, double MedianMs, long PeakDeviceBytes, long PeakDriverUsedBytes)
+internal sealed record BenchRow(BenchShape Shape, string What, bool Swap, double MedianMs, long PeakDeviceBytes, long PeakDriverUsedBytes)
 {
     /// <summary>Achieved GFLOP/s (training steps count 3× the forward).</summary>
     public double Gflops => Shape.Gflops(What, MedianMs);
 }
 
 /// <summary>Latency and peak device memory of the cuDNN engine: host-span and device-pointer calls, both modes, swap on and off.</summary>
-public static class GpuBenchmark
+internal static class GpuBenchmark
 {
     /// <summary>Measures <paramref name="shape"/>; each row is the median of <paramref name="repetitions"/> calls after warm-up.</summary>
     public static IEnumerable<BenchRow> Run(BenchShape shape, int repetitions = 20)

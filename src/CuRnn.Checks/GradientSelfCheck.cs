@@ -5,7 +5,7 @@ namespace CuRnn.Checks;
 /// bidirectional layer on a mixed-length batch; the loss is a fixed random projection of y and hN; every parameter,
 /// every input element and every initial state element is perturbed.
 /// </summary>
-public static class GradientSelfCheck
+internal static class GradientSelfCheck
 {
     /// <summary>Relative error allowed: float64 central differences with step 1e-6 agree to about 1e-9.</summary>
     public const double Tolerance = 1e-6;
@@ -32,7 +32,7 @@ public static class GradientSelfCheck
 
             double Loss()
             {
-                rnn.Forward(batch, x, y, h0, hN: hN);
+                rnn.Forward(batch, new(x) { H0 = h0 }, new(y) { HN = hN });
                 double loss = 0;
                 for (int i = 0; i < y.Length; i++) loss += y[i] * wy[i];
                 for (int i = 0; i < hN.Length; i++) loss += hN[i] * wh[i];
@@ -42,8 +42,8 @@ public static class GradientSelfCheck
             var dx = new double[x.Length];
             var dh0 = new double[h0.Length];
             var g = new double[rnn.ParameterCount];
-            using (var tape = rnn.ForwardTraining(batch, x, y, h0, hN: hN))
-                rnn.Backward(tape, wy, dx, g, wh, dh0: dh0, gradientMode: GradientMode.Overwrite);
+            using (var tape = rnn.ForwardTraining(batch, new(x) { H0 = h0 }, new(y) { HN = hN }))
+                rnn.Backward(tape, new(wy) { DHN = wh }, new(dx, g) { DH0 = dh0 }, GradientMode.Overwrite);
 
             double worst = 0;
             var parameters = rnn.Parameters.ToArray();

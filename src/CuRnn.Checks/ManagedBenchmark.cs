@@ -10,7 +10,7 @@ namespace CuRnn.Checks;
 /// <param name="PeakWorkingSetBytes">The process's peak working set after the calls.</param>
 /// <param name="AllocatedBytesPerCall">Managed bytes allocated per call in steady state.</param>
 /// <param name="Threads">The layer's thread budget.</param>
-public sealed record ManagedBenchRow(BenchShape Shape, string What, double MedianMs, long PlannedHostBytes, long PeakWorkingSetBytes, long AllocatedBytesPerCall,
+internal sealed record ManagedBenchRow(BenchShape Shape, string What, double MedianMs, long PlannedHostBytes, long PeakWorkingSetBytes, long AllocatedBytesPerCall,
     int Threads)
 {
     /// <summary>Achieved GFLOP/s (training steps count 3× the forward).</summary>
@@ -18,7 +18,7 @@ public sealed record ManagedBenchRow(BenchShape Shape, string What, double Media
 }
 
 /// <summary>Latency and memory of the managed engine: forward and training step, static and dynamic.</summary>
-public static class ManagedBenchmark
+internal static class ManagedBenchmark
 {
     /// <summary>Measures <paramref name="shape"/> with <paramref name="threads"/> threads (0: the cores this process may
     /// use); each row is the median of <paramref name="repetitions"/> calls after warm-up.</summary>

@@ -1,7 +1,7 @@
 namespace CuRnn.Checks;
 
 /// <summary>Checks that need no GPU: static and dynamic mode of the managed engine agree on fresh random data.</summary>
-public static class ManagedSelfCheck
+internal static class ManagedSelfCheck
 {
     /// <summary>float64 static and dynamic differ only by summation order.</summary>
     public const double Tolerance = 1e-10;
@@ -26,7 +26,7 @@ public static class ManagedSelfCheck
                 var hN = new double[o.NumLayers * o.Directions * 5 * o.OutputSize];
                 var dx = new double[x.Length];
                 var g = new double[rnn.ParameterCount];
-                using (var tape = rnn.ForwardTraining(batch, x, y, hN: hN, mode: mode))
+                using (var tape = rnn.ForwardTraining(batch, new(x), new(y) { HN = hN }, mode))
                     rnn.Backward(tape, dy, dx, g, gradientMode: GradientMode.Overwrite);
                 results[(int)mode] = [y, hN, dx, g];
             }

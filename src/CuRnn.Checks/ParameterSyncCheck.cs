@@ -7,7 +7,7 @@ namespace CuRnn.Checks;
 /// forward calls in both modes and a stream's steps.
 /// Each is judged against a fresh layer given the same parameters.
 /// </summary>
-public static class ParameterSyncCheck
+internal static class ParameterSyncCheck
 {
     /// <summary>The same engine, inputs and parameters must give the same outputs; the fresh layer may take another algorithm path only in rounding.</summary>
     public const double Tolerance = 1e-6;

@@ -1,7 +1,7 @@
 namespace CuRnn.Checks;
 
 /// <summary>How a parity case hands data to the cuDNN engine.</summary>
-public enum ParityApi
+internal enum ParityApi
 {
     /// <summary>Host spans (<see cref="Rnn{T}.ForwardTraining"/>).</summary>
     HostSpans,
@@ -21,7 +21,7 @@ public enum ParityApi
 /// <param name="Precision">cuDNN arithmetic (strict FP32 unless the case tests TF32 or FP16).</param>
 /// <param name="Rectangular">Every sequence has length T (cuDNN may then take its persistent small-hidden kernel).</param>
 /// <param name="Hidden">H, or 0 for <see cref="HiddenSize"/>.</param>
-public sealed record ParityCase(RnnCellKind Cell, int Layers, bool Bidirectional, int Projection, SequenceLayout Layout,
+internal sealed record ParityCase(RnnCellKind Cell, int Layers, bool Bidirectional, int Projection, SequenceLayout Layout,
     ExecutionMode Mode, bool Swap, ParityApi Api = ParityApi.HostSpans, RnnPrecision Precision = RnnPrecision.Strict,
     bool Rectangular = false, int Hidden = 0)
 {
@@ -50,7 +50,7 @@ public sealed record ParityCase(RnnCellKind Cell, int Layers, bool Bidirectional
 }
 
 /// <summary>The parity matrix: every cell × layers × directions × projection × layout × mode × swap, plus the device-pointer API.</summary>
-public static class ParityCases
+internal static class ParityCases
 {
     /// <summary>Every case (used by the NUnit GPU tests and by <c>curnn check</c> on a GPU).</summary>
     public static IEnumerable<ParityCase> All()

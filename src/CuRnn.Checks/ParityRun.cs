@@ -7,7 +7,7 @@ namespace CuRnn.Checks;
 /// <param name="Seed">The data seed (replay with it).</param>
 /// <param name="Errors">max |gpu - reference| / max |reference| per tensor (∞ when an element was left unwritten).</param>
 /// <param name="Tolerance">The limit.</param>
-public sealed record ParityResult(ParityCase Case, int Seed, IReadOnlyList<(string Tensor, double Error)> Errors, double Tolerance)
+internal sealed record ParityResult(ParityCase Case, int Seed, IReadOnlyList<(string Tensor, double Error)> Errors, double Tolerance)
 {
     /// <summary>The largest error.</summary>
     public double MaxError => Errors.Count == 0 ? 0 : Errors.Max(e => e.Error);
@@ -22,7 +22,7 @@ public sealed record ParityResult(ParityCase Case, int Seed, IReadOnlyList<(stri
 /// Runs a parity case: the cuDNN engine in strict FP32 against the managed engine in float64 on the same weights and
 /// fresh random data, forward (training form) and backward, every output poisoned with NaN beforehand.
 /// </summary>
-public static class ParityRun
+internal static class ParityRun
 {
     /// <summary>The contract's limit for strict FP32 against a float64 reference.</summary>
     public const double Tolerance = 1e-5;
@@ -46,7 +46,7 @@ public static class ParityRun
             rnn.ResetParameters((ulong)seed);
             var y = new float[dy.Length]; var dx = new float[x.Length]; var g = new float[rnn.ParameterCount];
             var hN = new float[o.NumLayers * o.Directions * b * o.OutputSize];
-            using (var tape = rnn.ForwardTraining(batch, x, y, hN: hN))
+            using (var tape = rnn.ForwardTraining(batch, new(x), new(y) { HN = hN }))
                 rnn.Backward(tape, dy, dx, g, gradientMode: GradientMode.Overwrite);
             return [y, hN, dx, g];
         }
@@ -91,8 +91,8 @@ public static class ParityRun
         var ry = new double[yLen]; var rhN = new double[h0.Length]; var rcN = new double[c0.Length];
         var rdx = new double[xLen]; var rdh0 = new double[h0.Length]; var rdc0 = new double[c0.Length];
         var rg = new double[reference.ParameterCount];
-        using (var tape = reference.ForwardTraining(batch, D(x), ry, D(h0), D(c0), rhN, rcN))
-            reference.Backward(tape, D(dy), rdx, rg, D(dhN), D(dcN), rdh0, rdc0, GradientMode.Overwrite);
+        using (var tape = reference.ForwardTraining(batch, new(D(x)) { H0 = D(h0), C0 = D(c0) }, new(ry) { HN = rhN, CN = rcN }))
+            reference.Backward(tape, new(D(dy)) { DHN = D(dhN), DCN = D(dcN) }, new(rdx, rg) { DH0 = rdh0, DC0 = rdc0 }, GradientMode.Overwrite);
 
         var y = Poisoned(yLen); var hN = Poisoned(h0.Length); var cN = Poisoned(c0.Length);
         var dx = Poisoned(xLen); var dh0 = Poisoned(h0.Length); var dc0 = Poisoned(c0.Length);
@@ -100,9 +100,9 @@ public static class ParityRun
         var yInference = Poisoned(yLen); var hNInference = Poisoned(h0.Length);
         if (c.Api == ParityApi.HostSpans)
         {
-            using (var tape = gpu.ForwardTraining(batch, x, y, h0, c0, hN, cN))
-                gpu.Backward(tape, dy, dx, g, dhN, dcN, dh0, dc0, GradientMode.Overwrite);
-            gpu.Forward(batch, x, yInference, h0, c0, hNInference);
+            using (var tape = gpu.ForwardTraining(batch, new(x) { H0 = h0, C0 = c0 }, new(y) { HN = hN, CN = cN }))
+                gpu.Backward(tape, new(dy) { DHN = dhN, DCN = dcN }, new(dx, g) { DH0 = dh0, DC0 = dc0 }, GradientMode.Overwrite);
+            gpu.Forward(batch, new(x) { H0 = h0, C0 = c0 }, new(yInference) { HN = hNInference });
         }
         else RunOnDevice(gpu, batch, x, h0, c0, dy, dhN, dcN, y, hN, cN, dx, dh0, dc0, g, yInference, hNInference);
 

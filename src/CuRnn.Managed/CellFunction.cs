@@ -1,7 +1,7 @@
 namespace CuRnn.Managed;
 
 /// <summary>The recurrence a managed pass computes; gate counts and orders are PyTorch's.</summary>
-public enum CellFunction
+internal enum CellFunction
 {
     /// <summary><c>h' = tanh(W_ih x + b_ih + W_hh h + b_hh)</c>, one gate.</summary>
     Tanh,
@@ -14,7 +14,7 @@ public enum CellFunction
 }
 
 /// <summary>Facts about a <see cref="CellFunction"/>.</summary>
-public static class CellFunctionFacts
+internal static class CellFunctionFacts
 {
     /// <summary>Number of gates G: 1 for the plain RNNs, 4 for LSTM, 3 for GRU.</summary>
     public static int GateCount(this CellFunction cell) => cell switch

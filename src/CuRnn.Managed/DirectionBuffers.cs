@@ -5,7 +5,7 @@ namespace CuRnn.Managed;
 /// Everything one direction of one layer reads and writes in a forward pass over packed rows.
 /// Spans that a configuration does not use stay empty.
 /// </summary>
-public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
+internal ref struct DirectionForward<T> where T : unmanaged, INumber<T>
 {
     /// <summary>The recurrence.</summary>
     public CellFunction Cell;
@@ -76,7 +76,7 @@ public ref struct DirectionForward<T> where T : unmanaged, INumber<T>
 /// Everything one direction of one layer reads and writes in a backward pass; the saved spans are
 /// those its training forward filled. <see cref="Gates"/> is overwritten with the gate gradients.
 /// </summary>
-public ref struct DirectionBackward<T> where T : unmanaged, INumber<T>
+internal ref struct DirectionBackward<T> where T : unmanaged, INumber<T>
 {
     /// <summary>The recurrence.</summary>
     public CellFunction Cell;

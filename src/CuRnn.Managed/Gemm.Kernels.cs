@@ -6,7 +6,7 @@ namespace CuRnn.Managed;
 
 // The register-tile micro-kernels, one per vector width (as the runtime's own vector operators): c (+)= a · b over
 // packed panels.
-public static partial class Gemm
+internal static partial class Gemm
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel<T>(int kc, ref T a, ref T b, ref T c, int ldc, bool overwrite) where T : unmanaged, INumber<T>

@@ -7,7 +7,7 @@ using System.Runtime.Intrinsics.X86;
 namespace CuRnn.Managed;
 
 // Packing of GEMM operands into the micro-kernel's panel layouts.
-public static partial class Gemm
+internal static partial class Gemm
 {
     // packB layout: panel jp, then p (0..kc), then jj (0..nr); columns past the block are zero.
     internal static void PackB<T>(Transpose tb, ReadOnlySpan<T> b, int ldb, int pc, int jc, int kc, int nc, int nr, Span<T> packB)

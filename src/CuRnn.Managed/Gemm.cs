@@ -8,7 +8,7 @@ using CuRnn.Managed.Threading;
 namespace CuRnn.Managed;
 
 /// <summary>Whether a GEMM operand is read as stored or transposed.</summary>
-public enum Transpose
+internal enum Transpose
 {
     /// <summary>Read the matrix as stored (row-major).</summary>
     No,
@@ -28,7 +28,7 @@ public enum Transpose
 /// <see cref="WorkerPool"/>; every element is the same sum in the same order whatever the split, so the result is
 /// the same bits for any thread count. Scratch is allocated once per thread and element type.
 /// </remarks>
-public static partial class Gemm
+internal static partial class Gemm
 {
     private const int KC = 256;
     private const int MaxMC = 64;

@@ -7,7 +7,7 @@ namespace CuRnn.Managed;
 /// (<c>NC</c> columns × <c>KC</c> rows), so products with it (the recurrent weights at every step) skip packing.
 /// Repack it whenever the source matrix changes.
 /// </summary>
-public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
+internal sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
 {
     private const int NC = 512, MaxDepth = 256;
     private readonly T[] _data;

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace CuRnn.Managed;
 
-public static partial class RecurrentPass
+internal static partial class RecurrentPass
 {
     // Above this, streaming both packed weight matrices at every step costs more than the all-steps product saves.
     private const long PerStepWeightBytesLimit = 16L << 20;

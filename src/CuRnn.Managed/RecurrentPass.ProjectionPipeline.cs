@@ -4,7 +4,7 @@ using CuRnn.Managed.Threading;
 
 namespace CuRnn.Managed;
 
-public static partial class RecurrentPass
+internal static partial class RecurrentPass
 {
     // Rows per projected chunk: enough for the product to run near the kernel's rate, few enough that the step
     // loop's first wait is short (16 steps of 8 rows at I = 128, 4 gates × 128: about 80 µs).

@@ -3,7 +3,7 @@ using CuRnn.Managed.Threading;
 
 namespace CuRnn.Managed;
 
-public static partial class RecurrentPass
+internal static partial class RecurrentPass
 {
     /// <summary>
     /// How many row ranges a step loop splits into for <paramref name="threads"/> threads: each range at least one

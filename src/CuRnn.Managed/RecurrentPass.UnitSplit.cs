@@ -17,7 +17,7 @@ internal enum ForwardSplit
     Pipeline,
 }
 
-public static partial class RecurrentPass
+internal static partial class RecurrentPass
 {
     // Multiply-adds of one step's recurrent product per member below which the barrier after every step (and the
     // shared cache lines at the units' edges) cost more than the split saves.

@@ -15,7 +15,7 @@ namespace CuRnn.Managed;
 /// per step; <see cref="UnitParts"/>) or, when neither pays, projects the inputs on a worker alongside
 /// the step loop. Every way gives the same bits.
 /// </summary>
-public static partial class RecurrentPass
+internal static partial class RecurrentPass
 {
     /// <summary>Scratch elements <see cref="Forward"/> needs for a batch of at most <paramref name="maxBatch"/> rows:
     /// the GRU's recurrent gates, the projection's input and a second state buffer (for split units).</summary>

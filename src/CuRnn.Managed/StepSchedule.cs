@@ -5,7 +5,7 @@ namespace CuRnn.Managed;
 /// step <c>t</c> owns rows <c>Offsets[t] .. Offsets[t] + BatchSizes[t]</c>, and row <c>b</c> of a step
 /// belongs to sequence <c>b</c> (so the rows of a step are a prefix of the batch).
 /// </summary>
-public readonly ref struct StepSchedule
+internal readonly ref struct StepSchedule
 {
     /// <summary>Creates a schedule from per-step batch sizes (non-increasing) and their row offsets.</summary>
     public StepSchedule(ReadOnlySpan<int> batchSizes, ReadOnlySpan<int> offsets)

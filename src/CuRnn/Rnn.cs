@@ -102,7 +102,7 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
     }
 
     /// <summary>
-    /// The gradient of one named parameter inside a flat gradient buffer that <see cref="Backward"/> filled: the same
+    /// The gradient of one named parameter inside a flat gradient buffer that <see cref="Backward(RnnTape{T}, BackwardInputs{T}, BackwardOutputs{T}, GradientMode)"/> filled: the same
     /// name, shape and offset as <see cref="Parameter(string)"/>, so <c>Gradient(grads, "weight_hh_l0")</c> is
     /// PyTorch's <c>weight_hh_l0.grad</c>, row-major.
     /// </summary>
@@ -156,69 +156,77 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
         (_engine as CudnnEngine<T>)?.ReseedDropout(seed);
     }
 
-    /// <summary>Inference: runs the layer over a batch of sequences; nothing is kept for backward, no dropout.</summary>
+    /// <summary>
+    /// Inference: runs the layer over a batch of sequences; nothing is kept for backward, no dropout.
+    /// <c>Forward(batch, x, y)</c>, or with states <c>Forward(batch, new(x) { H0 = h0, C0 = c0 }, new(y) { HN = hN, CN = cN })</c>.
+    /// </summary>
     /// <param name="batch">Layout and lengths of the batch.</param>
-    /// <param name="x">Input [rows, I] in the batch's layout; padded positions are ignored.</param>
-    /// <param name="y">Output [rows, D*Hout] in the batch's layout; padded positions are set to 0.</param>
-    /// <param name="h0">Initial h [L*D, B, Hout], or empty for zeros.</param>
-    /// <param name="c0">Initial c [L*D, B, H] (LSTM only), or empty for zeros.</param>
-    /// <param name="hN">Receives each sequence's h at its own last step [L*D, B, Hout], or empty.</param>
-    /// <param name="cN">Receives each sequence's c at its own last step [L*D, B, H] (LSTM only), or empty.</param>
+    /// <param name="inputs">x [rows, I] in the batch's layout (padded positions ignored) and the initial states; a span converts to x alone.</param>
+    /// <param name="outputs">y [rows, D*Hout] in the batch's layout (padded positions set to 0) and where the final states go; a span converts to y alone.</param>
     /// <param name="mode">Execution mode; the options' when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
     /// <exception cref="ArgumentException">A span has the wrong length, an output overlaps another argument, or c0/cN is given to a cell other than LSTM.</exception>
     /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
     /// <exception cref="InvalidOperationException">Another thread is inside a call on this layer.</exception>
-    public void Forward(SequenceBatch batch, ReadOnlySpan<T> x, Span<T> y,
-        ReadOnlySpan<T> h0 = default, ReadOnlySpan<T> c0 = default, Span<T> hN = default, Span<T> cN = default,
-        ExecutionMode? mode = null)
+    public void Forward(SequenceBatch batch, ForwardInputs<T> inputs, ForwardOutputs<T> outputs, ExecutionMode? mode = null)
     {
         using var scope = Enter();
-        var io = ValidateForward(batch, x, y, h0, c0, hN, cN, mode);
+        var io = ValidateForward(batch, inputs.X, outputs.Y, inputs.H0, inputs.C0, outputs.HN, outputs.CN, mode);
         _engine.Forward(batch, io, mode ?? Options.Mode);
     }
 
-    /// <summary>Training forward: as <see cref="Forward"/>, with dropout, returning the tape that <see cref="Backward"/> consumes.</summary>
-    /// <returns>The saved state; dispose it (or let <see cref="Backward"/> consume it) to return its memory.</returns>
+    /// <summary>Training forward: as <see cref="Forward(SequenceBatch, ForwardInputs{T}, ForwardOutputs{T}, ExecutionMode?)"/>, with
+    /// dropout, returning the tape that <see cref="Backward(RnnTape{T}, BackwardInputs{T}, BackwardOutputs{T}, GradientMode)"/> consumes.</summary>
+    /// <returns>The saved state; dispose it (or let backward consume it) to return its memory.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
     /// <exception cref="ArgumentException">A span has the wrong length, an output overlaps another argument, or c0/cN is given to a cell other than LSTM.</exception>
     /// <exception cref="ObjectDisposedException">The layer is disposed.</exception>
     /// <exception cref="InvalidOperationException">Another thread is inside a call on this layer.</exception>
-    public RnnTape<T> ForwardTraining(SequenceBatch batch, ReadOnlySpan<T> x, Span<T> y,
-        ReadOnlySpan<T> h0 = default, ReadOnlySpan<T> c0 = default, Span<T> hN = default, Span<T> cN = default,
-        ExecutionMode? mode = null)
+    public RnnTape<T> ForwardTraining(SequenceBatch batch, ForwardInputs<T> inputs, ForwardOutputs<T> outputs, ExecutionMode? mode = null)
     {
         using var scope = Enter();
-        var io = ValidateForward(batch, x, y, h0, c0, hN, cN, mode);
+        var io = ValidateForward(batch, inputs.X, outputs.Y, inputs.H0, inputs.C0, outputs.HN, outputs.CN, mode);
         var effective = mode ?? Options.Mode;
         return new RnnTape<T>(this, batch, effective, _engine.ForwardTraining(batch, io, effective));
     }
 
     /// <summary>
-    /// Backward through a training forward: input and initial-state gradients, and the weight gradients added into
+    /// Backward through a training forward with zero final-state gradients: dx, and the weight gradients added into
     /// (or, with <see cref="GradientMode.Overwrite"/>, written to) <paramref name="gradients"/>. Consumes the tape.
     /// </summary>
-    /// <param name="tape">The tape of this layer's <see cref="ForwardTraining"/>, not yet used.</param>
+    /// <param name="tape">The tape of this layer's training forward, not yet used.</param>
     /// <param name="dy">Gradient for y [rows, D*Hout] in the batch's layout (padded positions ignored).</param>
     /// <param name="dx">Receives the gradient for x [rows, I] (padded positions 0), or empty to skip.</param>
-    /// <param name="gradients">Flat weight-gradient buffer laid out as <see cref="Parameters"/>, or empty to skip weight gradients.</param>
-    /// <param name="dhN">Gradient for hN, or empty for zeros.</param>
-    /// <param name="dcN">Gradient for cN (LSTM), or empty for zeros.</param>
-    /// <param name="dh0">Receives the gradient for h0, or empty.</param>
-    /// <param name="dc0">Receives the gradient for c0 (LSTM), or empty.</param>
+    /// <param name="gradients">Flat weight-gradient buffer laid out as <see cref="Parameters"/>, or empty to skip.</param>
     /// <param name="gradientMode">Add into <paramref name="gradients"/> or overwrite it.</param>
     /// <exception cref="ArgumentNullException"><paramref name="tape"/> is null.</exception>
     /// <exception cref="ArgumentException">The tape belongs to another layer, or a span has the wrong length or overlaps another.</exception>
     /// <exception cref="InvalidOperationException">The tape was already used, or another thread is inside a call on this layer.</exception>
     /// <exception cref="ObjectDisposedException">The layer or the tape is disposed.</exception>
-    public void Backward(RnnTape<T> tape, ReadOnlySpan<T> dy, Span<T> dx, Span<T> gradients,
-        ReadOnlySpan<T> dhN = default, ReadOnlySpan<T> dcN = default, Span<T> dh0 = default, Span<T> dc0 = default,
-        GradientMode gradientMode = GradientMode.Accumulate)
+    public void Backward(RnnTape<T> tape, ReadOnlySpan<T> dy, Span<T> dx, Span<T> gradients, GradientMode gradientMode = GradientMode.Accumulate)
+        => Backward(tape, new BackwardInputs<T>(dy), new BackwardOutputs<T>(dx, gradients), gradientMode);
+
+    /// <summary>
+    /// Backward through a training forward: input and initial-state gradients, and the weight gradients added into
+    /// (or, with <see cref="GradientMode.Overwrite"/>, written to) the gradient buffer. Consumes the tape:
+    /// <c>Backward(tape, new(dy) { DHN = dhN }, new(dx, grads) { DH0 = dh0 })</c>.
+    /// </summary>
+    /// <param name="tape">The tape of this layer's training forward, not yet used.</param>
+    /// <param name="inputs">dy and the final-state gradients.</param>
+    /// <param name="outputs">Where dx, the weight gradients and the initial-state gradients go.</param>
+    /// <param name="gradientMode">Add into the gradient buffer or overwrite it.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="tape"/> is null.</exception>
+    /// <exception cref="ArgumentException">The tape belongs to another layer, or a span has the wrong length or overlaps another.</exception>
+    /// <exception cref="InvalidOperationException">The tape was already used, or another thread is inside a call on this layer.</exception>
+    /// <exception cref="ObjectDisposedException">The layer or the tape is disposed.</exception>
+    public void Backward(RnnTape<T> tape, BackwardInputs<T> inputs, BackwardOutputs<T> outputs, GradientMode gradientMode = GradientMode.Accumulate)
     {
         using var scope = Enter();
         ArgumentNullException.ThrowIfNull(tape);
         if (!ReferenceEquals(tape.Owner, this))
             throw new ArgumentException("tape was made by another layer's ForwardTraining; pass the tape this layer returned.", nameof(tape));
+        ReadOnlySpan<T> dy = inputs.DY, dhN = inputs.DHN, dcN = inputs.DCN;
+        Span<T> dx = outputs.DX, gradients = outputs.Gradients, dh0 = outputs.DH0, dc0 = outputs.DC0;
         tape.Peek();
         var o = Options;
         var batch = tape.Batch;

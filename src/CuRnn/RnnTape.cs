@@ -5,7 +5,7 @@ namespace CuRnn;
 
 /// <summary>
 /// What a training forward keeps for its backward (activations, dropout masks, the batch). One tape
-/// serves one <see cref="Rnn{T}.Backward"/>; dispose an unused tape to return its memory at once.
+/// serves one <see cref="Rnn{T}.Backward(RnnTape{T}, BackwardInputs{T}, BackwardOutputs{T}, GradientMode)"/>; dispose an unused tape to return its memory at once.
 /// </summary>
 /// <remarks>
 /// The tape refers to the layer's parameters as they are at backward time; change them only after

@@ -16,12 +16,12 @@ public sealed class ConsistencyTests
         var y = TestData.Poisoned<float>(batch.ElementCount(o.OutputFeatures));
         var hN = TestData.Poisoned<float>(h0.Length);
         var cN = TestData.Poisoned<float>(c0.Length);
-        var tape = rnn.ForwardTraining(batch, x, y, h0, c0, hN, cN, mode);
+        var tape = rnn.ForwardTraining(batch, new(x) { H0 = h0, C0 = c0 }, new(y) { HN = hN, CN = cN }, mode);
         var dx = TestData.Poisoned<float>(x.Length);
         var dh0 = TestData.Poisoned<float>(h0.Length);
         var dc0 = TestData.Poisoned<float>(c0.Length);
         var grads = TestData.Uniform<float>(new Random(1), rnn.ParameterCount);
-        rnn.Backward(tape, dy, dx, grads, dhN, dcN, dh0, dc0, GradientMode.Overwrite);
+        rnn.Backward(tape, new(dy) { DHN = dhN, DCN = dcN }, new(dx, grads) { DH0 = dh0, DC0 = dc0 }, GradientMode.Overwrite);
         return new Run(y, hN, cN, dx, dh0, dc0, grads);
     }
 
@@ -161,7 +161,7 @@ public sealed class ConsistencyTests
             var x = TestData.Uniform<float>(r, batch.ElementCount(o.InputSize));
             var yInf = TestData.Poisoned<float>(batch.ElementCount(o.OutputFeatures));
             var hInf = TestData.Poisoned<float>(o.NumLayers * b * o.OutputSize);
-            rnn.Forward(batch, x, yInf, hN: hInf, mode: ExecutionMode.Static);
+            rnn.Forward(batch, new(x), new(yInf) { HN = hInf }, ExecutionMode.Static);
             var yTrain = TestData.Poisoned<float>(yInf.Length);
             using (rnn.ForwardTraining(batch, x, yTrain, mode: ExecutionMode.Static)) { }
             Assert.That(yTrain, Is.EqualTo(yInf), $"{cell}: training forward without dropout = inference");

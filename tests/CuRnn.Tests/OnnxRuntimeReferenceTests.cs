@@ -43,7 +43,7 @@ public sealed class OnnxRuntimeReferenceTests
         var c0 = cell == RnnCellKind.Lstm ? TestData.Uniform<float>(r, stateLength) : [];
         var y = TestData.Poisoned<float>(batch.ElementCount(d * hidden));
         var hN = TestData.Poisoned<float>(stateLength);
-        rnn.Forward(batch, x, y, h0, c0, hN);
+        rnn.Forward(batch, new(x) { H0 = h0, C0 = c0 }, new(y) { HN = hN });
 
         float[] layerInput = x, onnxY = [];
         var onnxH = new float[stateLength];

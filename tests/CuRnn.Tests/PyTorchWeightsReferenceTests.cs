@@ -70,7 +70,7 @@ public sealed class PyTorchWeightsReferenceTests
                 var y = TestData.Poisoned<float>(batch.ElementCount(o.OutputFeatures));
                 var hN = TestData.Poisoned<float>(o.NumLayers * o.Directions * n * o.OutputSize);
                 var cN = o.Cell == RnnCellKind.Lstm ? TestData.Poisoned<float>(o.NumLayers * o.Directions * n * o.HiddenSize) : [];
-                rnn.Forward(batch, x, y, hN: hN, cN: cN);
+                rnn.Forward(batch, new(x), new(y) { HN = hN, CN = cN });
 
                 // PyTorch makes the same weights again from the same seed, now running them on x.
                 RunPython(dir, o, dtype, lengths, steps, seed, fromTorch ? "from_torch" : "to_torch", x);

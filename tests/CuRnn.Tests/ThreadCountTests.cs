@@ -212,17 +212,17 @@ public sealed class ThreadCountTests
         var yInfer = TestData.Poisoned<float>(batch.ElementCount(o.OutputFeatures));
         var hInfer = TestData.Poisoned<float>(h0.Length);
         var cInfer = TestData.Poisoned<float>(c0.Length);
-        rnn.Forward(batch, x, yInfer, h0, c0, hInfer, cInfer, mode);
+        rnn.Forward(batch, new(x) { H0 = h0, C0 = c0 }, new(yInfer) { HN = hInfer, CN = cInfer }, mode);
 
         var y = TestData.Poisoned<float>(batch.ElementCount(o.OutputFeatures));
         var hN = TestData.Poisoned<float>(h0.Length);
         var cN = TestData.Poisoned<float>(c0.Length);
-        using var tape = rnn.ForwardTraining(batch, x, y, h0, c0, hN, cN, mode);
+        using var tape = rnn.ForwardTraining(batch, new(x) { H0 = h0, C0 = c0 }, new(y) { HN = hN, CN = cN }, mode);
         var dx = TestData.Poisoned<float>(batch.ElementCount(o.InputSize));
         var dh0 = TestData.Poisoned<float>(h0.Length);
         var dc0 = TestData.Poisoned<float>(c0.Length);
         var grads = TestData.Poisoned<float>(rnn.ParameterCount);
-        rnn.Backward(tape, dy, dx, grads, dhN, dcN, dh0, dc0, GradientMode.Overwrite);
+        rnn.Backward(tape, new(dy) { DHN = dhN, DCN = dcN }, new(dx, grads) { DH0 = dh0, DC0 = dc0 }, GradientMode.Overwrite);
         return [yInfer, hInfer, cInfer, y, hN, cN, dx, dh0, dc0, grads];
     }
 }

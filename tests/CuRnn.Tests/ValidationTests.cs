@@ -128,10 +128,10 @@ public sealed class ValidationTests
         var before = (float[])y.Clone();
         Assert.Multiple(() =>
         {
-            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, X(Lstm), y, h0: new float[3]))!, "h0", "16", "actual 3");
-            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, X(Lstm), y, c0: new float[3]))!, "c0", "16", "actual 3");
-            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, X(Lstm), y, hN: new float[3]))!, "hN", "16", "actual 3");
-            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, X(Lstm), y, cN: new float[3]))!, "cN", "16", "actual 3");
+            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, new(X(Lstm)) { H0 = new float[3] }, new(y)))!, "h0", "16", "actual 3");
+            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, new(X(Lstm)) { C0 = new float[3] }, new(y)))!, "c0", "16", "actual 3");
+            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, new(X(Lstm)), new(y) { HN = new float[3] }))!, "hN", "16", "actual 3");
+            AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, new(X(Lstm)), new(y) { CN = new float[3] }))!, "cN", "16", "actual 3");
         });
         Assert.That(y, Is.EqualTo(before));
         AssertStillWorks(rnn, _batch);
@@ -141,7 +141,7 @@ public sealed class ValidationTests
     public void Cell_state_on_a_non_lstm_layer_is_refused()
     {
         using var rnn = new Rnn<float>(Gru);
-        AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, X(Gru), Y(Gru), c0: new float[16]))!, "c0", "only for LSTM", "Gru");
+        AssertMessage(Assert.Throws<ArgumentException>(() => rnn.Forward(_batch, new(X(Gru)) { C0 = new float[16] }, new(Y(Gru))))!, "c0", "only for LSTM", "Gru");
         AssertStillWorks(rnn, _batch);
     }
 

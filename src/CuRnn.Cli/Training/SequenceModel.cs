@@ -83,14 +83,14 @@ internal sealed class SequenceModel : IDisposable
         HeadGradients.Clear();
         double loss;
         int correct;
-        using (var tape = Rnn.ForwardTraining(batch.Batch, batch.X, y, hN: hN))
+        using (var tape = Rnn.ForwardTraining(batch.Batch, new(batch.X), new(y) { HN = hN }))
         {
             var features = GatherFeatures(hN, b);
             (loss, correct) = Score(batch, b, tolerance, features, _dLogits.AsSpan(0, b * Outputs));
             var dFeatures = _dFeatures.AsSpan(0, b * HeadInputs);
             Head.Backward(features, _dLogits.AsSpan(0, b * Outputs), dFeatures, HeadGradients, b);
             ScatterFeatures(dhN, dFeatures, b);
-            Rnn.Backward(tape, _dy.AsSpan(0, y.Length), default, LayerGradients, dhN, gradientMode: GradientMode.Overwrite);
+            Rnn.Backward(tape, new(_dy.AsSpan(0, y.Length)) { DHN = dhN }, new(default, LayerGradients), GradientMode.Overwrite);
         }
         return (loss * b, correct);
     }
@@ -100,7 +100,7 @@ internal sealed class SequenceModel : IDisposable
     {
         int b = batch.Size;
         CutOutputs(batch, out var y, out var hN);
-        Rnn.Forward(batch.Batch, batch.X, y, hN: hN);
+        Rnn.Forward(batch.Batch, new(batch.X), new(y) { HN = hN });
         var features = GatherFeatures(hN, b);
         var (loss, correct) = Score(batch, b, tolerance, features, default, labelled);
         var logits = _logits.AsSpan(0, b * Outputs);

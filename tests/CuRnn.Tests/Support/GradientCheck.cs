@@ -31,19 +31,19 @@ internal static class GradientCheck
             if (dropoutSeed is { } s) rnn.ReseedDropout(s);
             var y = new double[wy.Length]; var hN = new double[whN.Length]; var cN = new double[wcN.Length];
             // A training forward, so dropout applies exactly as in the analytic pass.
-            using var tape = rnn.ForwardTraining(batch, x, y, h0, c0, hN, cN, mode);
+            using var tape = rnn.ForwardTraining(batch, new(x) { H0 = h0, C0 = c0 }, new(y) { HN = hN, CN = cN }, mode);
             return Dot(y, wy) + Dot(hN, whN) + Dot(cN, wcN);
         }
 
         // Analytic.
         if (dropoutSeed is { } seed) rnn.ReseedDropout(seed);
         var yA = TestData.Poisoned<double>(wy.Length);
-        var tapeA = rnn.ForwardTraining(batch, x, yA, h0, c0, TestData.Poisoned<double>(whN.Length), lstm ? TestData.Poisoned<double>(wcN.Length) : default, mode);
+        var tapeA = rnn.ForwardTraining(batch, new(x) { H0 = h0, C0 = c0 }, new(yA) { HN = TestData.Poisoned<double>(whN.Length), CN = lstm ? TestData.Poisoned<double>(wcN.Length) : default }, mode);
         var dx = TestData.Poisoned<double>(x.Length);
         var dh0 = TestData.Poisoned<double>(h0.Length);
         var dc0 = lstm ? TestData.Poisoned<double>(c0.Length) : [];
         var grads = TestData.Poisoned<double>(rnn.ParameterCount);
-        rnn.Backward(tapeA, wy, dx, grads, whN, wcN, dh0, dc0, GradientMode.Overwrite);
+        rnn.Backward(tapeA, new(wy) { DHN = whN, DCN = wcN }, new(dx, grads) { DH0 = dh0, DC0 = dc0 }, GradientMode.Overwrite);
 
         var errors = new List<(string, double)>
         {

@@ -88,12 +88,12 @@ internal static class ReferenceCheck
             var y = TestData.Poisoned<T>(batch.ElementCount(o.OutputFeatures));
             var hN = TestData.Poisoned<T>(h0.Length);
             var cN = TestData.Poisoned<T>(c0.Length);
-            using var tape = rnn.ForwardTraining(batch, x, y, h0, c0, hN, cN, mode);
+            using var tape = rnn.ForwardTraining(batch, new(x) { H0 = h0, C0 = c0 }, new(y) { HN = hN, CN = cN }, mode);
             var dx = TestData.Poisoned<T>(x.Length);
             var dh0 = TestData.Poisoned<T>(h0.Length);
             var dc0 = TestData.Poisoned<T>(c0.Length);
             var grads = TestData.Poisoned<T>(rnn.ParameterCount);
-            rnn.Backward(tape, LayoutConvert.FromSequenceMajor(wySeq, batch, o.OutputFeatures), dx, grads, whN, wcN, dh0, dc0, GradientMode.Overwrite);
+            rnn.Backward(tape, new(LayoutConvert.FromSequenceMajor(wySeq, batch, o.OutputFeatures)) { DHN = whN, DCN = wcN }, new(dx, grads) { DH0 = dh0, DC0 = dc0 }, GradientMode.Overwrite);
 
             var actual = new ReferenceContract.Result
             {
