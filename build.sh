@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CuRnn build entry point: ./build.sh [restore|build|test|bench|bench-short|bench-threads|bench-one|bench-chart|train|pack|gpu-bundle] [extra args]
+# CuRnn build entry point: ./build.sh [restore|build|test|samples|bench|bench-short|bench-threads|bench-one|bench-chart|train|pack|gpu-bundle] [extra args]
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${1:-build}"; shift || true
@@ -28,6 +28,12 @@ case "$target" in
     dotnet test tests/CuRnn.Tests/CuRnn.Tests.csproj -c "$config" --logger "trx" --results-directory "$results" "$@" || status=$?
     summarize "$results"
     exit $status ;;
+  samples)
+    # Builds and runs every sample (seconds each); fails on the first that fails.
+    for project in samples/*/*.csproj; do
+      echo "== $(basename "$project" .csproj)"
+      dotnet run -c "$config" --project "$project" "$@"
+    done ;;
   bench)       dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite full "$@" ;;
   bench-short) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite short "$@" ;;
   bench-threads) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite threads "$@" ;;
@@ -54,5 +60,5 @@ case "$target" in
     mv "$out/CuRnn.Cli" "$out/curnn"
     cp tools/gpu-bundle/run.sh tools/gpu-bundle/torch_anchor.py tools/gpu-bundle/cpu_sweep.py "$out"/
     echo "GPU bundle in $out: copy it to the GPU machine and run ./run.sh [report-folder]" ;;
-  *) echo "unknown target '$target' (restore, build, test, bench, bench-short, bench-threads, bench-one, bench-chart, train, pack, gpu-bundle)" >&2; exit 2 ;;
+  *) echo "unknown target '$target' (restore, build, test, samples, bench, bench-short, bench-threads, bench-one, bench-chart, train, pack, gpu-bundle)" >&2; exit 2 ;;
 esac

@@ -137,7 +137,15 @@ public sealed class CliTests
         (code, output) = Run("predict", "--model", model, "--data", csv, "--output", predictions);
         Assert.That(code, Is.Zero, output);
         Assert.That(output, Does.Contain("2 sequences: mse"));
-        Assert.That(File.ReadAllLines(predictions), Has.Length.EqualTo(3));
+        string[] lines = File.ReadAllLines(predictions);
+        Assert.That(lines, Has.Length.EqualTo(3));
+        Assert.That(lines[0], Is.EqualTo("index,prediction,label,value"));
+        foreach (string line in lines[1..])
+        {
+            string[] cells = line.Split(',');
+            float value = float.Parse(cells[3], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(value.ToString("F4", System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(cells[1]), "the value is the prediction in full precision");
+        }
         (code, output) = Run("predict", "--model", model, "--count", "50");
         Assert.That(code, Is.Zero, output);
         (code, output) = Run("predict", "--model", csv);
@@ -176,6 +184,27 @@ public sealed class CliTests
             Assert.That(c, Is.EqualTo(2), e);
             Assert.That(e, Does.Contain(fragment));
             Assert.That(e.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public void Predict_output_has_each_sequences_class_probabilities()
+    {
+        string model = Path.Combine(_dir, "order.safetensors");
+        SmallModel(model);
+        string predictions = Path.Combine(_dir, "p.csv");
+        var (code, output) = Run("predict", "--model", model, "--count", "40", "--min-length", "10", "--max-length", "12", "--seed", Environment.TickCount.ToString(), "--output", predictions);
+        Assert.That(code, Is.Zero, output);
+        string[] lines = File.ReadAllLines(predictions);
+        Assert.That(lines[0], Is.EqualTo("index,prediction,label,p_0,p_1,p_2,p_3"));
+        Assert.That(lines, Has.Length.EqualTo(41));
+        foreach (string line in lines[1..])
+        {
+            string[] cells = line.Split(',');
+            double[] p = [.. cells[3..].Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture))];
+            Assert.That(p.Sum(), Is.EqualTo(1).Within(1e-5), line);
+            Assert.That(p, Has.All.InRange(0.0, 1.0), line);
+            Assert.That(Array.IndexOf(p, p.Max()).ToString(), Is.EqualTo(cells[1]), "the prediction is the most probable class");
         }
     }
 
@@ -270,9 +299,32 @@ public sealed class CliTests
     public void Check_passes_on_this_machine()
     {
         string report = Path.Combine(_dir, "check.md");
-        var (code, output) = Run("check", "--report", report);
+        var (code, output) = Run("check", "--format", "markdown", "--report", report);
         Assert.That(code, Is.Zero, output);
         Assert.That(output, Does.Contain("managed gradients vs finite differences").And.Contain("| pass |").And.Not.Contain("FAIL"));
         Assert.That(File.ReadAllText(report), Is.EqualTo(output.Replace("\r\n", "\n")).Or.EqualTo(output));
+    }
+
+    /// <summary>On a terminal the reports are tables like train's and predict's; --format markdown and --report give Markdown.</summary>
+    [TestCase("info")]
+    [TestCase("bench", "--engine", "managed", "--steps", "3", "--batch", "2", "--input", "4", "--hidden", "5", "--repetitions", "1")]
+    public void Reports_print_as_tables_and_as_markdown(params string[] args)
+    {
+        string report = Path.Combine(_dir, "r.md");
+        var (code, table) = Run([.. args, "--report", report]);
+        Assert.That(code, Is.Zero, table);
+        Assert.That(table, Does.Contain("╭").And.Contain("│"), "a rounded table on the terminal");
+        Assert.That(table, Does.Not.Contain("|---"), "no Markdown on the terminal");
+        string markdown = File.ReadAllText(report);
+        Assert.That(markdown, Does.StartWith($"# curnn {args[0]}").And.Not.Contain("╭"));
+        var (code2, printed) = Run([.. args, "--format", "markdown"]);
+        Assert.That(code2, Is.Zero, printed);
+        Assert.That(printed, Does.StartWith($"# curnn {args[0]}"));
+        if (args[0] == "bench")
+        {
+            Assert.That(markdown, Does.Contain("| shape | call | threads | median ms |").And.Contain("|---|---|---:|---:|"));
+            Assert.That(table, Does.Contain("median ms"));
+        }
+        else Assert.That(markdown, Does.Contain("- Auto picks:").And.Contain("Probe:"));
     }
 }

@@ -105,14 +105,21 @@ public sealed class ThreadCountTests
         var x = TestData.Uniform<float>(r, batch.ElementCount(64));
         var y = new float[batch.ElementCount(64)];
         for (int i = 0; i < 5; i++) rnn.Forward(batch, x, y);
-        long before = GC.GetAllocatedBytesForCurrentThread(), total = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < 20; i++) rnn.Forward(batch, x, y);
-        long mine = GC.GetAllocatedBytesForCurrentThread() - before, all = GC.GetTotalAllocatedBytes(precise: true) - total;
+        // The calling thread allocates nothing in any round. A worker that joins a call for the first time sets up its
+        // own scratch once, and the test host's threads allocate now and then, so all threads together must reach a
+        // round of 20 forwards with nothing allocated (a steady allocation per forward would show in every round).
+        var rounds = new List<(long Mine, long All)>();
+        for (int round = 0; round < 5 && (rounds.Count == 0 || rounds[^1].All >= 20 * 64 || rounds.Any(r => r.Mine != 0)); round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread(), total = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 20; i++) rnn.Forward(batch, x, y);
+            rounds.Add((GC.GetAllocatedBytesForCurrentThread() - before, GC.GetTotalAllocatedBytes(precise: true) - total));
+        }
+        string seen = string.Join("; ", rounds.Select(r => $"calling thread {r.Mine} B, all threads {r.All} B"));
         Assert.Multiple(() =>
         {
-            Assert.That(mine, Is.Zero, "bytes the calling thread allocated in 20 forwards");
-            // Other threads of the test host may allocate meanwhile; the workers allocate nothing.
-            Assert.That(all, Is.LessThan(20 * 64), "bytes all threads allocated in 20 forwards");
+            Assert.That(rounds.Select(r => r.Mine), Has.All.Zero, $"bytes the calling thread allocated per round of 20 forwards: {seen}");
+            Assert.That(rounds.Min(r => r.All), Is.LessThan(20 * 64), $"bytes all threads allocated per round of 20 forwards: {seen}");
         });
     }
 

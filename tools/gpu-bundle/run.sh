@@ -25,12 +25,12 @@ stage() {
 }
 stages="${CURNN_STAGES:-all}"
 sweep="${CURNN_SWEEP_THREADS:-1,2,4,8,16}"
-stage "curnn info" "$out/info.log" "$here/curnn" info --report "$out/info.md"
+stage "curnn info" "$out/info.log" "$here/curnn" info --format markdown --report "$out/info.md"
 cat "$out/info.log"
 if [ "$stages" != "cpu" ]; then
-stage "curnn check" "$out/check.log" "$here/curnn" check --report "$out/check.md"
+stage "curnn check" "$out/check.log" "$here/curnn" check --format markdown --report "$out/check.md"
 tail -n 40 "$out/check.log"
-stage "curnn bench" "$out/bench.log" "$here/curnn" bench --shape suite --engine cudnn --report "$out/bench.md"
+stage "curnn bench" "$out/bench.log" "$here/curnn" bench --format markdown --shape suite --engine cudnn --report "$out/bench.md"
 cat "$out/bench.md" 2>/dev/null || tail -n 40 "$out/bench.log"
 if command -v python3 >/dev/null; then
   stage "PyTorch anchor" "$out/torch.md" python3 "$here/torch_anchor.py"
@@ -38,7 +38,7 @@ if command -v python3 >/dev/null; then
 fi
 fi
 if [ "$stages" != "gpu" ]; then
-  stage "curnn bench (managed, threads $sweep)" "$out/cpu-sweep.log" "$here/curnn" bench --engine managed --shape suite --threads "$sweep" --report "$out/cpu-sweep.md"
+  stage "curnn bench (managed, threads $sweep)" "$out/cpu-sweep.log" "$here/curnn" bench --format markdown --engine managed --shape suite --threads "$sweep" --report "$out/cpu-sweep.md"
   cat "$out/cpu-sweep.md" 2>/dev/null || tail -n 40 "$out/cpu-sweep.log"
   if command -v python3 >/dev/null; then
     stage "PyTorch CPU sweep (glibc default)" "$out/cpu-torch.md" python3 "$here/cpu_sweep.py" "$sweep"

@@ -14,22 +14,25 @@ internal static class DiagnosticCommands
     public static Command Info(IAnsiConsole console)
     {
         var report = ReportOption();
-        var command = new Command("info", "The backend probe: CPU features and threads, CUDA driver, device, cuDNN, and which engine Auto picks.") { report };
-        command.SetAction(p => Emit(console, p.GetValue(report), Info));
+        var format = FormatOption();
+        var command = new Command("info", "The backend probe: CPU features and threads, CUDA driver, device, cuDNN, and which engine Auto picks.") { report, format };
+        command.SetAction(p => Emit(console, p.GetValue(report), p.GetValue(format)!, "curnn info", Info));
         return command;
     }
 
     public static Command Check(IAnsiConsole console)
     {
         var report = ReportOption();
-        var command = new Command("check", "Self-test: gradients against finite differences and static == dynamic on the managed engine; GPU vs managed parity where cuDNN runs. Exit 1 on any failure.") { report };
-        command.SetAction(p => Emit(console, p.GetValue(report), Check));
+        var format = FormatOption();
+        var command = new Command("check", "Self-test: gradients against finite differences and static == dynamic on the managed engine; GPU vs managed parity where cuDNN runs. Exit 1 on any failure.") { report, format };
+        command.SetAction(p => Emit(console, p.GetValue(report), p.GetValue(format)!, "curnn check", Check));
         return command;
     }
 
     public static Command Bench(IAnsiConsole console)
     {
         var report = ReportOption();
+        var format = FormatOption();
         var shape = new Option<string>("--shape") { Description = $"a named shape ({string.Join(", ", BenchShape.Suite.Select(s => s.Name))}) or 'suite' for all", DefaultValueFactory = _ => "A" };
         shape.Validators.Add(r =>
         {
@@ -53,7 +56,7 @@ internal static class DiagnosticCommands
         });
         var command = new Command("bench", "Latency and peak memory of a shape on every available engine, static and dynamic, swap on and off where it applies.")
         {
-            report, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions, threads,
+            report, format, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions, threads,
         };
         command.Validators.Add(r =>
         {
@@ -73,7 +76,8 @@ internal static class DiagnosticCommands
                 : p.GetValue(shape) == "suite" ? [.. BenchShape.Suite] : [BenchShape.Suite.First(s => s.Name == p.GetValue(shape))];
             string which = p.GetValue(engine)!;
             var threadList = ThreadList(p.GetValue(threads)!)!;
-            return Emit(console, p.GetValue(report), o => RunBench(o, shapes, which, p.GetValue(repetitions), threadList));
+            int reps = p.GetValue(repetitions);
+            return Emit(console, p.GetValue(report), p.GetValue(format)!, $"curnn bench", r => RunBench(r, shapes, which, reps, threadList), $"{reps} timed calls per row, median");
         });
         return command;
     }
@@ -90,63 +94,60 @@ internal static class DiagnosticCommands
 
     private static Option<FileInfo?> ReportOption() => CliOptions.OutputFile("--report", "also write the report (Markdown) to this file");
 
-    // Runs a report writer, shows its text and optionally saves it; the report is Markdown so it reads well in both.
-    private static int Emit(IAnsiConsole console, FileInfo? report, Func<TextWriter, int> write)
+    private static Option<string> FormatOption() => CliOptions.OneOf("--format", "table", "how to print the report", "table", "markdown");
+
+    // Builds the report, prints it as tables or Markdown, and saves it as Markdown when asked.
+    private static int Emit(IAnsiConsole console, FileInfo? file, string format, string title, Func<Report, int> build, string? about = null)
     {
-        var text = new StringWriter();
-        int code = write(text);
-        console.Profile.Out.Writer.Write(text.ToString());
-        if (report is not null) OutputFile.Write(report.FullName, w => w.Write(text.ToString()));
+        var report = new Report($"{title} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(about is null ? "" : $", {about}")})");
+        int code = build(report);
+        var markdown = new StringWriter();
+        report.WriteMarkdown(markdown);
+        if (format == "markdown") console.Profile.Out.Writer.Write(markdown.ToString());
+        else report.Render(console);
+        if (file is not null) OutputFile.Write(file.FullName, w => w.Write(markdown.ToString()));
         return code;
     }
 
-    private static int Info(TextWriter o)
+    private static int Info(Report r)
     {
-        o.WriteLine($"# curnn info ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
-        o.WriteLine();
-        o.WriteLine($"- CPU: {Environment.ProcessorCount} logical processors, {ManagedThreads.Available} this process may use (affinity and CPU quota): the managed engine's default threads; Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}, Vector<float> {System.Numerics.Vector<float>.Count} lanes; .NET {Environment.Version}");
+        r.Fact($"CPU: {Environment.ProcessorCount} logical processors, {ManagedThreads.Available} this process may use (affinity and CPU quota): the managed engine's default threads; Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}, Vector<float> {System.Numerics.Vector<float>.Count} lanes; .NET {Environment.Version}");
         var probe = GpuProbe.Report;
         var selection = BackendSelection.Choose(RnnBackend.Auto);
-        o.WriteLine($"- Auto picks: {selection.Chosen} ({selection.Reason})");
+        r.Fact($"Auto picks: {selection.Chosen} ({selection.Reason})");
         if (probe.CudnnUsable)
         {
             using var rnn = new Rnn<float>(new RnnOptions { Cell = RnnCellKind.Lstm, InputSize = 1, HiddenSize = 1, Backend = RnnBackend.Auto });
-            o.WriteLine($"- Layer engine: {rnn.Backend} ({rnn.Selection.Reason})");
-            if (rnn.DeviceMemory is { } m) o.WriteLine($"- Device memory: {m.TotalBytes / (1 << 20)} MiB");
-            o.WriteLine($"- Device: {GpuInfo.DeviceName()}");
+            r.Fact($"Layer engine: {rnn.Backend} ({rnn.Selection.Reason})");
+            if (rnn.DeviceMemory is { } m) r.Fact($"Device memory: {m.TotalBytes / (1 << 20)} MiB");
+            r.Fact($"Device: {GpuInfo.DeviceName()}");
         }
-        o.WriteLine();
-        o.WriteLine("Probe:");
-        foreach (string line in probe.Trace) o.WriteLine($"    {line}");
+        r.Lines("Probe", probe.Trace);
         return 0;
     }
 
-    private static int Check(TextWriter o)
+    private static int Check(Report r)
     {
-        o.WriteLine($"# curnn check ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
-        o.WriteLine();
         int failed = 0, passed = 0;
-        o.WriteLine("| check | result | largest error | limit |");
-        o.WriteLine("|---|---|---:|---:|");
+        var table = r.Table("check", "result", "largest error>", "limit>");
         foreach (var (name, error) in GradientSelfCheck.Run())
         {
             bool ok = error < GradientSelfCheck.Tolerance;
             (ok ? ref passed : ref failed)++;
-            o.WriteLine($"| managed gradients vs finite differences (float64), {name} | {(ok ? "pass" : "FAIL")} | {error:E1} | {GradientSelfCheck.Tolerance:E0} |");
+            table.Row($"managed gradients vs finite differences (float64), {name}", $"{(ok ? "pass" : "FAIL")}", $"{error:E1}", $"{GradientSelfCheck.Tolerance:E0}");
         }
         foreach (var (name, error) in ManagedSelfCheck.StaticEqualsDynamic())
         {
             bool ok = error < ManagedSelfCheck.Tolerance;
             (ok ? ref passed : ref failed)++;
-            o.WriteLine($"| managed static == dynamic (float64), {name} | {(ok ? "pass" : "FAIL")} | {error:E1} | {ManagedSelfCheck.Tolerance:E0} |");
+            table.Row($"managed static == dynamic (float64), {name}", $"{(ok ? "pass" : "FAIL")}", $"{error:E1}", $"{ManagedSelfCheck.Tolerance:E0}");
         }
         SyncRows(RnnBackend.Managed, "managed");
         var selection = BackendSelection.Choose(RnnBackend.Auto);
         if (selection.Chosen != RnnBackend.Cudnn)
         {
-            o.WriteLine($"| GPU vs managed parity | not run | | |");
-            o.WriteLine();
-            o.WriteLine($"GPU parity did not run: {selection.Reason}");
+            table.Row($"GPU vs managed parity", $"not run");
+            r.Note($"GPU parity did not run: {selection.Reason}");
         }
         else
         {
@@ -160,12 +161,12 @@ internal static class DiagnosticCommands
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     failed++;
-                    o.WriteLine($"| GPU parity, {c.Name} | FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} | | |");
+                    table.Row($"GPU parity, {c.Name}", $"FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
                     continue;
                 }
                 worst = Math.Max(worst, result.MaxError);
                 if (result.Passed) passed++; else failed++;
-                o.WriteLine($"| GPU parity, {c.Name} | {(result.Passed ? "pass" : "FAIL")} | {result.MaxError:E1} | {result.Tolerance:E0} |");
+                table.Row($"GPU parity, {c.Name}", $"{(result.Passed ? "pass" : "FAIL")}", $"{result.MaxError:E1}", $"{result.Tolerance:E0}");
             }
             SyncRows(RnnBackend.Cudnn, "cuDNN");
             foreach (var mode in Enum.GetValues<ExecutionMode>())
@@ -175,17 +176,15 @@ internal static class DiagnosticCommands
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     failed++;
-                    o.WriteLine($"| swap on == swap off, bitwise, {mode} | FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} | | |");
+                    table.Row($"swap on == swap off, bitwise, {mode}", $"FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
                     continue;
                 }
                 if (differ == 0) passed++; else failed++;
-                o.WriteLine($"| swap on == swap off, bitwise, {mode} | {(differ == 0 ? "pass" : "FAIL")} | {differ} elements differ | 0 |");
+                table.Row($"swap on == swap off, bitwise, {mode}", $"{(differ == 0 ? "pass" : "FAIL")}", $"{differ} elements differ", $"0");
             }
-            o.WriteLine();
-            o.WriteLine($"GPU parity on {GpuInfo.DeviceName()}, cuDNN {GpuProbe.Report.CudnnVersion}: strict FP32 vs managed float64 (TF32 and FP16 cases against 2E-002); worst relative error {worst:E2} in {sw.Elapsed.TotalSeconds:F1} s.");
+            r.Note($"GPU parity on {GpuInfo.DeviceName()}, cuDNN {GpuProbe.Report.CudnnVersion}: strict FP32 vs managed float64 (TF32 and FP16 cases against 2E-002); worst relative error {worst:E2} in {sw.Elapsed.TotalSeconds:F1} s.");
         }
-        o.WriteLine();
-        o.WriteLine($"{passed} passed, {failed} failed");
+        r.Note($"{passed} passed, {failed} failed");
         return failed == 0 ? 0 : 1;
 
         // Writes to the parameters reach the engine's prepared copy, in each ParameterSync mode.
@@ -197,59 +196,54 @@ internal static class DiagnosticCommands
                 {
                     bool ok = error < ParameterSyncCheck.Tolerance;
                     (ok ? ref passed : ref failed)++;
-                    o.WriteLine($"| {engine} parameter sync, {name} | {(ok ? "pass" : "FAIL")} | {error:E1} | {ParameterSyncCheck.Tolerance:E0} |");
+                    table.Row($"{engine} parameter sync, {name}", $"{(ok ? "pass" : "FAIL")}", $"{error:E1}", $"{ParameterSyncCheck.Tolerance:E0}");
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 failed++;
-                o.WriteLine($"| {engine} parameter sync | FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} | | |");
+                table.Row($"{engine} parameter sync", $"FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
             }
         }
     }
 
-    private static int RunBench(TextWriter o, IReadOnlyList<BenchShape> shapes, string engine, int repetitions, int[] threads)
+    private static int RunBench(Report r, IReadOnlyList<BenchShape> shapes, string engine, int repetitions, int[] threads)
     {
-        o.WriteLine($"# curnn bench ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {repetitions} timed calls per row, median)");
-        o.WriteLine();
         if (engine is "all" or "managed")
         {
-            o.WriteLine($"## Managed engine ({ManagedThreads.Available} cores available, Vector512 {Vector512.IsHardwareAccelerated}, .NET {Environment.Version})");
-            o.WriteLine();
-            o.WriteLine("| shape | call | threads | median ms | GFLOP/s | planned host MiB | peak working set MiB | allocated B/call |");
-            o.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            r.Heading($"Managed engine ({ManagedThreads.Available} cores available, Vector512 {Vector512.IsHardwareAccelerated}, .NET {Environment.Version})");
+            var table = r.Table("shape", "call", "threads>", "median ms>", "GFLOP/s>", "planned host MiB>", "peak working set MiB>", "allocated B/call>");
             foreach (var shape in shapes)
                 foreach (int t in threads)
                     foreach (var row in ManagedBenchmark.Run(shape, repetitions, t))
-                        o.WriteLine($"| {shape} | {row.What} | {row.Threads} | {row.MedianMs:F2} | {row.Gflops:F0} | {row.PlannedHostBytes / 1048576.0:F1} | {row.PeakWorkingSetBytes / 1048576.0:F0} | {row.AllocatedBytesPerCall} |");
-            o.WriteLine();
+                        table.Row($"{shape}", row.What, $"{row.Threads}", $"{row.MedianMs:F2}", $"{row.Gflops:F0}", $"{row.PlannedHostBytes / 1048576.0:F1}",
+                            $"{row.PeakWorkingSetBytes / 1048576.0:F0}", $"{row.AllocatedBytesPerCall}");
         }
-        if (engine is "all" or "cudnn") return CudnnBench(o, shapes, repetitions, required: engine == "cudnn");
+        if (engine is "all" or "cudnn") return CudnnBench(r, shapes, repetitions, required: engine == "cudnn");
         return 0;
     }
 
-    private static int CudnnBench(TextWriter o, IReadOnlyList<BenchShape> shapes, int repetitions, bool required)
+    private static int CudnnBench(Report r, IReadOnlyList<BenchShape> shapes, int repetitions, bool required)
     {
         var selection = BackendSelection.Choose(RnnBackend.Auto);
         if (selection.Chosen != RnnBackend.Cudnn)
         {
-            o.WriteLine($"cuDNN engine: not measured, it cannot run here: {selection.Reason}");
+            r.Note($"cuDNN engine: not measured, it cannot run here: {selection.Reason}");
             return required ? 1 : 0;
         }
-        o.WriteLine($"## cuDNN engine on {GpuInfo.DeviceName()}, cuDNN {GpuProbe.Report.CudnnVersion}, strict FP32 ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
-        o.WriteLine();
-        o.WriteLine("| shape | call | swap | median ms | GFLOP/s | peak device MiB (layer) | peak device MiB (driver, all users) |");
-        o.WriteLine("|---|---|---|---:|---:|---:|---:|");
+        r.Heading($"cuDNN engine on {GpuInfo.DeviceName()}, cuDNN {GpuProbe.Report.CudnnVersion}, strict FP32 ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
+        var table = r.Table("shape", "call", "swap", "median ms>", "GFLOP/s>", "peak device MiB (layer)>", "peak device MiB (driver, all users)>");
         foreach (var shape in shapes)
         {
             try
             {
                 foreach (var row in GpuBenchmark.Run(shape, repetitions))
-                    o.WriteLine($"| {shape} | {row.What} | {(row.Swap ? "on" : "off")} | {row.MedianMs:F3} | {row.Gflops:F0} | {row.PeakDeviceBytes / 1048576.0:F1} | {row.PeakDriverUsedBytes / 1048576.0:F0} |");
+                    table.Row($"{shape}", row.What, row.Swap ? "on" : "off", $"{row.MedianMs:F3}", $"{row.Gflops:F0}", $"{row.PeakDeviceBytes / 1048576.0:F1}",
+                        $"{row.PeakDriverUsedBytes / 1048576.0:F0}");
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                o.WriteLine($"| {shape} | failed: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} | | | | | |");
+                table.Row($"{shape}", $"failed: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
             }
         }
         return 0;

@@ -23,7 +23,7 @@ internal static class PredictCommand
         var maxLength = CliOptions.Positive("--max-length", 50, "longest generated sequence", 100_000);
         var seed = CliOptions.Integer("--seed", 20261123, "seed of the generated data", int.MinValue, int.MaxValue);
         var show = CliOptions.Integer("--show", 10, "predictions to print", 0, int.MaxValue);
-        var output = CliOptions.OutputFile("--output", "write every prediction here (CSV: index, prediction[, label])");
+        var output = CliOptions.OutputFile("--output", "write every prediction here (CSV: index, prediction[, label], then p_0..p_{C-1}, the class probabilities, or value, the regression output in full precision)");
         var tolerance = CliOptions.PositiveNumber("--tolerance", 0.04f, "regression: a prediction within this counts as right");
         var backend = CliOptions.OneOf("--backend", "auto", "engine", "auto", "managed", "cudnn");
         var command = new Command("predict", "Run a saved model on new sequences.")
@@ -53,6 +53,8 @@ internal static class PredictCommand
                         throw new CliUsageException($"--data: sequence {i + 1} has the label {data.Target(i)}; this model knows the classes 0..{model.Outputs - 1}");
             model.Reserve(data.MaxLength);
             var predictions = new float[data.Count];
+            bool classify = model.Objective == Objective.Classify;
+            var probabilities = new float[classify ? (long)data.Count * model.Outputs : 0];
             var batch = new PaddedBatch(64, data.MaxLength, data.Features);
             var indices = Enumerable.Range(0, data.Count).ToArray();
             double loss = 0;
@@ -61,7 +63,8 @@ internal static class PredictCommand
             {
                 int size = Math.Min(64, data.Count - start);
                 batch.Fill(data, indices.AsSpan(start, size));
-                var (l, c) = model.Evaluate(batch, tolerance, predictions.AsSpan(start, size), labelled);
+                var (l, c) = model.Evaluate(batch, tolerance, predictions.AsSpan(start, size), labelled,
+                    classify ? probabilities.AsSpan(start * model.Outputs, size * model.Outputs) : default);
                 loss += l; correct += c;
             }
             var table = new Table().Border(TableBorder.Rounded).AddColumn("#").AddColumn("length").AddColumn("prediction");
@@ -82,17 +85,32 @@ internal static class PredictCommand
             }
             if (outputPath is not null)
             {
-                OutputFile.Write(outputPath, w =>
-                {
-                    w.WriteLine(labelled ? "index,prediction,label" : "index,prediction");
-                    for (int i = 0; i < data.Count; i++)
-                        w.WriteLine(labelled ? $"{i},{Format(model, predictions[i])},{Format(model, data.Target(i))}" : $"{i},{Format(model, predictions[i])}");
-                });
+                OutputFile.Write(outputPath, w => WriteCsv(w, model, data, predictions, probabilities, labelled));
                 console.MarkupLineInterpolated($"wrote {data.Count} predictions to {outputPath}");
             }
             return 0;
         }
         finally { model?.Dispose(); }
+    }
+
+    // index, prediction[, label], then the class probabilities p_0..p_{C-1} or the regression value, round-trippable.
+    private static void WriteCsv(TextWriter w, SequenceModel model, SequenceDataset data, float[] predictions, float[] probabilities, bool labelled)
+    {
+        bool classify = model.Objective == Objective.Classify;
+        var header = new List<string> { "index", "prediction" };
+        if (labelled) header.Add("label");
+        if (classify) header.AddRange(Enumerable.Range(0, model.Outputs).Select(k => $"p_{k}"));
+        else header.Add("value");
+        w.WriteLine(string.Join(',', header));
+        for (int i = 0; i < data.Count; i++)
+        {
+            var row = new List<string> { i.ToString(CultureInfo.InvariantCulture), Format(model, predictions[i]) };
+            if (labelled) row.Add(Format(model, data.Target(i)));
+            if (classify)
+                for (int k = 0; k < model.Outputs; k++) row.Add(probabilities[(long)i * model.Outputs + k].ToString("R", CultureInfo.InvariantCulture));
+            else row.Add(predictions[i].ToString("R", CultureInfo.InvariantCulture));
+            w.WriteLine(string.Join(',', row));
+        }
     }
 
     private static string Format(SequenceModel model, float value) =>

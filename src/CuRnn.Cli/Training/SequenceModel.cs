@@ -95,8 +95,11 @@ internal sealed class SequenceModel : IDisposable
         return (loss * b, correct);
     }
 
-    /// <summary>Loss and correct count for one batch, and each sequence's prediction (class or value) in <paramref name="predictions"/>.</summary>
-    public (double Loss, int Correct) Evaluate(PaddedBatch batch, float tolerance, Span<float> predictions, bool labelled = true)
+    /// <summary>
+    /// Loss and correct count for one batch, and each sequence's prediction (class or value) in <paramref name="predictions"/>;
+    /// for classification, each sequence's class probabilities [b, Outputs] in <paramref name="probabilities"/> when given.
+    /// </summary>
+    public (double Loss, int Correct) Evaluate(PaddedBatch batch, float tolerance, Span<float> predictions, bool labelled = true, Span<float> probabilities = default)
     {
         int b = batch.Size;
         CutOutputs(batch, out var y, out var hN);
@@ -106,6 +109,10 @@ internal sealed class SequenceModel : IDisposable
         var logits = _logits.AsSpan(0, b * Outputs);
         for (int i = 0; i < b; i++)
             predictions[i] = Objective == Objective.Classify ? System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(logits.Slice(i * Outputs, Outputs)) : logits[i];
+        // Class probabilities [b, Outputs]: softmax of each row's logits.
+        if (!probabilities.IsEmpty && Objective == Objective.Classify)
+            for (int i = 0; i < b; i++)
+                System.Numerics.Tensors.TensorPrimitives.SoftMax<float>(logits.Slice(i * Outputs, Outputs), probabilities.Slice(i * Outputs, Outputs));
         return labelled ? (loss * b, correct) : (0, 0);
     }
 
