@@ -45,12 +45,32 @@ switch ($Target) {
   "bench-threads" { Invoke-Dotnet ($bench + @("suite", "threads") + $Rest) }
   "bench-one"     { Invoke-Dotnet ($bench + $Rest) }
   "bench-chart"   { Invoke-Dotnet ($bench + @("chart")) }
-  "train"         { Invoke-Dotnet (@("run", "-c", "Release", "--project", "src/CuRnn.Cli", "--", "train") + $Rest) }
+  "train" {
+    # --ranks N: N processes under mpirun on this machine, training data-parallel (see README).
+    $ranks = $null; $args2 = @()
+    for ($i = 0; $i -lt $Rest.Count; $i++) {
+      if ($Rest[$i] -eq "--ranks") { $ranks = $Rest[$i + 1]; $i++ }
+      elseif ($Rest[$i] -like "--ranks=*") { $ranks = $Rest[$i].Substring(8) }
+      else { $args2 += $Rest[$i] }
+    }
+    if ($null -eq $ranks) { Invoke-Dotnet (@("run", "-c", "Release", "--project", "src/CuRnn.Cli", "--", "train") + $args2) }
+    else {
+      if ($ranks -notmatch '^[1-9][0-9]*$') { [Console]::Error.WriteLine("--ranks must be a positive integer; actual '$ranks'"); exit 2 }
+      $mpirun = Get-Command mpirun, mpiexec -ErrorAction SilentlyContinue | Select-Object -First 1
+      if (-not $mpirun) { [Console]::Error.WriteLine("--ranks needs an MPI launcher (mpirun or mpiexec) on the PATH"); exit 2 }
+      Invoke-Dotnet @("build", "src/CuRnn.Cli", "-c", "Release", "-nologo", "-v", "q")
+      $launch = @("--oversubscribe", "-np", $ranks)
+      if ($IsLinux -and (id -u) -eq "0") { $launch = @("--allow-run-as-root") + $launch }
+      & $mpirun.Source @launch dotnet src/CuRnn.Cli/bin/Release/net10.0/CuRnn.Cli.dll train @args2
+      exit $LASTEXITCODE
+    }
+  }
   "pack" {
     # The library and the curnn tool (with symbols) into artifacts/packages; tools/package-smoke/run.sh tries them.
     $out = "artifacts/packages"
     if (Test-Path $out) { Remove-Item -Recurse -Force $out }
     Invoke-Dotnet (@("pack", "src/CuRnn", "-c", "Release", "-o", $out) + $Rest)
+    Invoke-Dotnet (@("pack", "src/CuRnn.Distributed", "-c", "Release", "-o", $out) + $Rest)
     Invoke-Dotnet (@("pack", "src/CuRnn.Cli", "-c", "Release", "-o", $out) + $Rest)
     Get-ChildItem $out | Format-Table Name, Length
   }

@@ -39,11 +39,27 @@ case "$target" in
   bench-threads) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- suite threads "$@" ;;
   bench-one)   dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- "$@" ;;
   bench-chart) dotnet run -c Release --project benchmarks/CuRnn.Benchmarks -- chart ;;
-  train)       dotnet run -c Release --project src/CuRnn.Cli -- train "$@" ;;
+  train)
+    # --ranks N: N processes under Open MPI's mpirun on this machine, training data-parallel (see README).
+    ranks=""; rest=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --ranks) ranks="${2:-}"; shift 2 || { echo "--ranks needs a number" >&2; exit 2; } ;;
+        --ranks=*) ranks="${1#--ranks=}"; shift ;;
+        *) rest+=("$1"); shift ;;
+      esac
+    done
+    if [ -z "$ranks" ]; then exec dotnet run -c Release --project src/CuRnn.Cli -- train "${rest[@]}"; fi
+    [[ "$ranks" =~ ^[1-9][0-9]*$ ]] || { echo "--ranks must be a positive integer; actual '$ranks'" >&2; exit 2; }
+    command -v mpirun >/dev/null || { echo "--ranks needs Open MPI's mpirun (apt-get install openmpi-bin libopenmpi-dev)" >&2; exit 2; }
+    dotnet build src/CuRnn.Cli -c Release -nologo -v q
+    as_root=(); [ "$(id -u)" = 0 ] && as_root=(--allow-run-as-root)
+    exec mpirun "${as_root[@]}" --oversubscribe -np "$ranks" dotnet src/CuRnn.Cli/bin/Release/net10.0/CuRnn.Cli.dll train "${rest[@]}" ;;
   pack)
     # The library and the curnn tool (with symbols) into artifacts/packages; tools/package-smoke/run.sh tries them.
     rm -rf artifacts/packages
     dotnet pack src/CuRnn -c Release -o artifacts/packages "$@"
+    dotnet pack src/CuRnn.Distributed -c Release -o artifacts/packages "$@"
     dotnet pack src/CuRnn.Cli -c Release -o artifacts/packages "$@"
     ls -l artifacts/packages ;;
   gpu-bundle)

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Intrinsics;
 using CuRnn.Checks;
+using CuRnn.Distributed;
+using CuRnn.Distributed.Mpi;
 using System.CommandLine;
 using CuRnn.Native;
 using Spectre.Console;
@@ -48,6 +50,7 @@ internal static class DiagnosticCommands
         var bidirectional = new Option<bool>("--bidirectional") { Description = "two directions" };
         var engine = CliOptions.OneOf("--engine", "all", "engines to measure", "all", "managed", "cudnn");
         var repetitions = CliOptions.Positive("--repetitions", 10, "timed calls per row (median reported)", 10_000);
+        var allReduce = new Option<bool>("--allreduce") { Description = "under mpirun: time the all-reduce of each shape's gradient buffer across the ranks instead" };
         var threads = new Option<string>("--threads") { Description = "the managed engine's thread budgets, comma-separated (0: the cores this process may use)", DefaultValueFactory = _ => "0" };
         threads.Validators.Add(r =>
         {
@@ -56,7 +59,7 @@ internal static class DiagnosticCommands
         });
         var command = new Command("bench", "Latency and peak memory of a shape on every available engine, static and dynamic, swap on and off where it applies.")
         {
-            report, format, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions, threads,
+            report, format, allReduce, shape, steps, batch, input, hidden, layers, cell, bidirectional, engine, repetitions, threads,
         };
         command.Validators.Add(r =>
         {
@@ -77,6 +80,7 @@ internal static class DiagnosticCommands
             string which = p.GetValue(engine)!;
             var threadList = ThreadList(p.GetValue(threads)!)!;
             int reps = p.GetValue(repetitions);
+            if (p.GetValue(allReduce)) return AllReduceBench(console, p.GetValue(report), p.GetValue(format)!, shapes, reps);
             return Emit(console, p.GetValue(report), p.GetValue(format)!, $"curnn bench", r => RunBench(r, shapes, which, reps, threadList), $"{reps} timed calls per row, median");
         });
         return command;
@@ -169,6 +173,22 @@ internal static class DiagnosticCommands
                 table.Row($"GPU parity, {c.Name}", $"{(result.Passed ? "pass" : "FAIL")}", $"{result.MaxError:E1}", $"{result.Tolerance:E0}");
             }
             SyncRows(RnnBackend.Cudnn, "cuDNN");
+            try
+            {
+                double error = NcclSelfCheck.Run(seed++);
+                bool ok = error < NcclSelfCheck.Tolerance;
+                (ok ? ref passed : ref failed)++;
+                table.Row("NCCL one rank: cuDNN device gradients averaged == host path", ok ? "pass" : "FAIL", $"{error:E1}", $"{NcclSelfCheck.Tolerance:E0}");
+            }
+            catch (DllNotFoundException e)
+            {
+                table.Row("NCCL one rank", "not run", e.Message.ReplaceLineEndings(" "));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failed++;
+                table.Row("NCCL one rank", $"FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            }
             foreach (var mode in Enum.GetValues<ExecutionMode>())
             {
                 int differ;
@@ -205,6 +225,40 @@ internal static class DiagnosticCommands
                 table.Row($"{engine} parameter sync", $"FAIL: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
             }
         }
+    }
+
+    // Median time of one all-reduce (sum, in place) of each shape's flat gradient buffer over MPI_COMM_WORLD, with the
+    // bus bandwidth it implies for a ring (2(N-1)/N of the bytes cross each rank's link); rank 0 reports.
+    private static int AllReduceBench(IAnsiConsole console, FileInfo? file, string format, IReadOnlyList<BenchShape> shapes, int repetitions)
+    {
+        if (!MpiCommunicator.LaunchedByMpirun) throw new CliUsageException("--allreduce measures across MPI ranks: start it with mpirun -np N curnn bench --allreduce");
+        using var world = MpiCommunicator.Start();
+        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
+        return Emit(world.Rank == 0 ? console : quiet, world.Rank == 0 ? file : null, format, "curnn bench --allreduce", r =>
+        {
+            r.Fact($"Ranks: {world.Size} ({world.Description}), float32 sum in place, median of {repetitions} after 3 warm-up calls");
+            var table = r.Table("shape", "gradient values>", "MB>", "median ms>", "bus GB/s>");
+            foreach (var shape in shapes)
+            {
+                long values;
+                using (var rnn = new Rnn<float>(new RnnOptions { Cell = shape.Cell, InputSize = shape.Input, HiddenSize = shape.Hidden, NumLayers = shape.Layers, Bidirectional = shape.Bidirectional, Backend = RnnBackend.Managed }))
+                    values = rnn.ParameterCount;
+                var buffer = new float[values];
+                Array.Fill(buffer, 1f / (world.Rank + 1));
+                var times = new List<double>();
+                for (int i = 0; i < repetitions + 3; i++)
+                {
+                    world.Barrier();
+                    long start = Stopwatch.GetTimestamp();
+                    world.AllReduce(buffer, ReduceOperation.Sum);
+                    if (i >= 3) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+                times.Sort();
+                double median = times[times.Count / 2], bytes = values * 4.0;
+                table.Row($"{shape}", $"{values:N0}", $"{bytes / 1e6:F2}", $"{median:F3}", $"{2.0 * (world.Size - 1) / world.Size * bytes / (median * 1e6):F2}");
+            }
+            return 0;
+        });
     }
 
     private static int RunBench(Report r, IReadOnlyList<BenchShape> shapes, string engine, int repetitions, int[] threads)

@@ -24,7 +24,8 @@ internal static class TrainCommand
         var bidirectional = new Option<bool>("--bidirectional") { Description = "add a reverse direction" };
         var epochs = CliOptions.Positive("--epochs", 10, "passes over the training set");
         var batch = CliOptions.Positive("--batch", 32, "sequences per mini-batch", 65536);
-        var lr = CliOptions.PositiveNumber("--lr", 0.003f, "Adam's learning rate", 1);
+        var optimizer = CliOptions.OneOf("--optimizer", "adam", "optimizer", "adam", "adamw", "sgd");
+        var lr = CliOptions.PositiveNumber("--lr", 0.003f, "the optimizer's learning rate", 1);
         var clip = CliOptions.PositiveNumber("--clip", 1f, "largest global gradient norm");
         var count = CliOptions.Positive("--count", 20000, "sequences the built-in task generates");
         var minLength = CliOptions.Positive("--min-length", 20, "shortest generated sequence");
@@ -36,9 +37,9 @@ internal static class TrainCommand
         var backend = CliOptions.OneOf("--backend", "auto", "engine", "auto", "managed", "cudnn");
         var threads = CliOptions.Integer("--threads", 0, "managed engine threads (0 = the cores this process may use)", 0, 256);
 
-        var command = new Command("train", "Train a sequence model end to end: CuRnn layer + linear head, Adam, clipping, variable-length mini-batches.")
+        var command = new Command("train", "Train a sequence model end to end: CuRnn layer + linear head, Adam, clipping, variable-length mini-batches; data-parallel over MPI when started by mpirun.")
         {
-            task, data, features, objective, cell, hidden, layers, bidirectional, epochs, batch, lr, clip, count, minLength, maxLength,
+            task, data, features, objective, cell, hidden, layers, bidirectional, epochs, batch, optimizer, lr, clip, count, minLength, maxLength,
             holdOut, tolerance, seed, save, backend, threads,
         };
         command.SetAction(async (p, cancel) =>
@@ -57,7 +58,8 @@ internal static class TrainCommand
                     Bidirectional = p.GetValue(bidirectional), Seed = (ulong)p.GetValue(seed), Backend = CliOptions.Backend(p.GetValue(backend)!),
                     MaxThreads = p.GetValue(threads), ParameterSync = ParameterSync.Announced,   // the trainer says when Adam wrote
                 },
-                new TrainSettings(p.GetValue(epochs), p.GetValue(batch), p.GetValue(lr), p.GetValue(clip), p.GetValue(tolerance), p.GetValue(seed)),
+                new TrainSettings(p.GetValue(epochs), p.GetValue(batch), p.GetValue(lr), p.GetValue(clip), p.GetValue(tolerance), p.GetValue(seed),
+                    p.GetValue(optimizer)!),
                 p.GetValue(count), p.GetValue(minLength), p.GetValue(maxLength), p.GetValue(holdOut), p.GetValue(save)?.FullName);
             return await Task.Run(() => TrainRun.Execute(request, console, cancel), CancellationToken.None);
         });

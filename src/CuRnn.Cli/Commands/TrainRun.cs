@@ -2,6 +2,8 @@ using System.Diagnostics;
 using CuRnn.Cli.Data;
 using CuRnn.Cli.Tasks;
 using CuRnn.Cli.Training;
+using CuRnn.Distributed;
+using CuRnn.Distributed.Mpi;
 using Spectre.Console;
 
 namespace CuRnn.Cli.Commands;
@@ -10,10 +12,25 @@ namespace CuRnn.Cli.Commands;
 internal sealed record TrainRequest(SequenceTask? Task, string? DataFile, int Features, Objective Objective, RnnOptions Layer,
     TrainSettings Settings, int Count, int MinLength, int MaxLength, double HoldOut, string? SavePath);
 
-/// <summary>Runs a training request: data, model, progress, summary, save.</summary>
+/// <summary>
+/// Runs a training request: data, model, progress, summary, save. Started by mpirun, it trains data-parallel over
+/// MPI: every rank builds the same data and model, trains on its share of each batch, and rank 0 alone prints and
+/// saves.
+/// </summary>
 internal static class TrainRun
 {
     public static int Execute(TrainRequest q, IAnsiConsole console, CancellationToken cancel)
+    {
+        if (!MpiCommunicator.LaunchedByMpirun) return Execute(q, console, cancel, new DataParallel(new SingleProcess()));
+        using var world = MpiCommunicator.Start();
+        // Ranks on one machine share its cores: each takes its part unless --threads says otherwise.
+        int local = int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"), out int n) && n > 0 ? n : 1;
+        if (q.Layer.MaxThreads == 0 && local > 1) q = q with { Layer = q.Layer with { MaxThreads = Math.Max(1, ManagedThreads.Available / local) } };
+        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
+        return Execute(q, world.Rank == 0 ? console : quiet, cancel, new DataParallel(world));
+    }
+
+    private static int Execute(TrainRequest q, IAnsiConsole console, CancellationToken cancel, DataParallel parallel)
     {
         var clock = Stopwatch.StartNew();
         // A bad file or too little data is a FormatException or an ArgumentException: one line, exit 2 (CliApp).
@@ -32,6 +49,8 @@ internal static class TrainRun
         console.MarkupLineInterpolated($"[bold]curnn train[/]: {source}");
         console.MarkupLineInterpolated($"  {layer} + linear head ({model.ParameterCount:N0} parameters) on the {model.Rnn.Backend} engine: {model.Rnn.Selection.Reason}");
         console.MarkupLineInterpolated($"  {train.Count} training, {held.Count} held-out sequences; lengths up to {all.MaxLength}");
+        if (parallel.Size > 1)
+            console.MarkupLineInterpolated($"  data-parallel on {parallel.Size} ranks ({parallel.Communicator.Description}): each takes its share of every batch of {q.Settings.BatchSize}");
 
         string scoreName = all.Objective == Objective.Classify ? "accuracy" : $"within {q.Settings.Tolerance}";
         string shortName = all.Objective == Objective.Classify ? "acc" : $"±{q.Settings.Tolerance}";
@@ -50,10 +69,10 @@ internal static class TrainRun
                             bar.Description = $"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}  {scoreName} {p.Score:P1}  {p.SequencesPerSecond:F0} seq/s";
                             bar.Value = p.Epoch - 1 + (double)p.Batch / p.Batches;
                         },
-                        EpochLine, cancel);
+                        EpochLine, cancel, parallel);
                 });
         }
-        else results = Trainer.Run(model, train, held, q.Settings, _ => { }, EpochLine, cancel);
+        else results = Trainer.Run(model, train, held, q.Settings, _ => { }, EpochLine, cancel, parallel);
 
         bool stopped = cancel.IsCancellationRequested;
         if (stopped) console.MarkupLineInterpolated($"[yellow]stopped by Ctrl+C after {results.Count} complete epoch(s)[/]");
@@ -62,6 +81,12 @@ internal static class TrainRun
         table.AddRow("task", Markup.Escape(source));
         table.AddRow("model", Markup.Escape($"{layer} + linear head, {model.ParameterCount:N0} parameters"));
         table.AddRow("engine", Markup.Escape(model.Rnn.Backend.ToString()));
+        if (parallel.Size > 1)
+        {
+            var (reductions, reduceTime) = parallel.Reductions;
+            table.AddRow("ranks", Markup.Escape($"{parallel.Size} ({parallel.Communicator.Description})"));
+            table.AddRow("all-reduce", Markup.Escape($"{model.ParameterCount * 4L:N0} bytes per step, {reduceTime.TotalMilliseconds / Math.Max(reductions, 1):F3} ms per step on rank 0 ({reductions} steps)"));
+        }
         table.AddRow("sequences", $"{train.Count} train, {held.Count} held out");
         table.AddRow("epochs", $"{results.Count} of {q.Settings.Epochs}{(stopped ? " (stopped)" : "")}");
         if (last is not null)
@@ -71,7 +96,7 @@ internal static class TrainRun
         }
         if (q.Task is { } task) table.AddRow("baseline", Markup.Escape(task.Baseline));
         table.AddRow("wall time", $"{clock.Elapsed.TotalSeconds:F1} s");
-        if (q.SavePath is { } path && last is not null)
+        if (q.SavePath is { } path && last is not null && parallel.Rank == 0)
         {
             model.Save(path, q.Task?.Name ?? "data", all.Features);
             table.AddRow("saved", Markup.Escape(path));
