@@ -27,6 +27,10 @@ if (args.Length >= 1 && args[0] == "suite")
     var keptBuffers = TorchWithKeptBuffers();
     string root = FindRepositoryRoot();
     string command = kind switch { "full" => "./build.sh bench", "threads" => "./build.sh bench-threads", _ => "./build.sh bench-short" };
+    // A full run narrowed by the environment says so in the report.
+    if (kind == "full")
+        foreach (string name in new[] { "CURNN_BENCH_THREADS", "CURNN_BENCH_SHAPES" })
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value) command = $"{name}={value} {command}";
     SuiteReport.Write(summary, keptBuffers, command, Path.Combine(root, "docs", kind == "threads" ? "benchmarks-threads.md" : "benchmarks.md"));
     if (kind != "threads") RatioChart.Write(Path.Combine(root, "docs", "benchmarks.md"), Path.Combine(root, "docs", "benchmark-ratios.png"));
     return;

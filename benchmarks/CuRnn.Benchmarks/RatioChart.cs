@@ -59,8 +59,8 @@ internal static partial class RatioChart
         plot.Add.Bars(bars);
         var forwardTarget = plot.Add.HorizontalLine(1.1, 1, forwardColor, ScottPlot.LinePattern.Dashed);
         forwardTarget.LegendText = "forward target (1.1)";
-        var trainTarget = plot.Add.HorizontalLine(2.0, 1, trainColor, ScottPlot.LinePattern.Dashed);
-        trainTarget.LegendText = "training target vs libtorch (2)";
+        var trainTarget = plot.Add.HorizontalLine(1.0, 1, trainColor, ScottPlot.LinePattern.Dashed);
+        trainTarget.LegendText = "training target vs libtorch, equal work (1.0)";
         plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "forward: best peer / CuRnn", FillColor = forwardColor });
         plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "training step: libtorch / CuRnn", FillColor = trainColor });
         plot.Legend.IsVisible = true;
