@@ -82,7 +82,7 @@ switch ($Target) {
     if (Test-Path $out) { Remove-Item -Recurse -Force $out }
     $linker = @()
     if (-not (Get-Command clang -ErrorAction SilentlyContinue)) {
-      $cc = Get-ChildItem /usr/bin/clang-[0-9]* -ErrorAction SilentlyContinue | Sort-Object { [version]($_.Name -replace '^clang-', '') } | Select-Object -Last 1
+      $cc = Get-ChildItem /usr/bin/clang-[0-9]* -ErrorAction SilentlyContinue | Sort-Object { [int]($_.Name -replace '^clang-', '') } | Select-Object -Last 1
       $linker = if ($cc) { @("-p:CppCompilerAndLinker=$($cc.Name)") } else { @("-p:CppCompilerAndLinker=gcc") }
     }
     Invoke-Dotnet (@("publish", "src/CuRnn.Cli", "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-p:PackAsTool=false",
