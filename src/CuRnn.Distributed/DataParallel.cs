@@ -14,6 +14,7 @@ namespace CuRnn.Distributed;
 public sealed class DataParallel(ICommunicator communicator)
 {
     private readonly Stopwatch _reduceClock = new();
+    private TimeSpan _reduceTime;
 
     /// <summary>The processes taking part.</summary>
     public ICommunicator Communicator { get; } = communicator ?? throw new ArgumentNullException(nameof(communicator));
@@ -24,8 +25,8 @@ public sealed class DataParallel(ICommunicator communicator)
     /// <summary>The number of ranks.</summary>
     public int Size => Communicator.Size;
 
-    /// <summary>Gradient all-reduces so far, and the time spent in them on this rank.</summary>
-    public (long Count, TimeSpan Elapsed) Reductions => (_reductions, _reduceClock.Elapsed);
+    /// <summary>Steps whose gradients were all-reduced so far, and the time this rank spent starting and waiting for them.</summary>
+    public (long Count, TimeSpan Elapsed) Reductions => (_reductions, _reduceClock.Elapsed + _reduceTime);
     private long _reductions;
 
     /// <summary>Copies rank 0's <paramref name="parameters"/> into every rank's (call it before training).</summary>
@@ -70,6 +71,19 @@ public sealed class DataParallel(ICommunicator communicator)
         Communicator.AllReduce(gradients, ReduceOperation.Sum);
         _reduceClock.Stop();
         _reductions++;
+    }
+
+    /// <summary>
+    /// Buckets over <paramref name="gradients"/> in the order backward finishes them (for example the head's range,
+    /// then each layer's from the top, <see cref="Rnn{T}.LayerGradientRange"/>): each bucket's all-reduce starts while
+    /// backward continues below it, as DDP does. The ranges must cover the buffer exactly once.
+    /// </summary>
+    public GradientBuckets Buckets(Memory<float> gradients, IReadOnlyList<(int Offset, int Length)> ranges) => new(this, gradients, ranges);
+
+    internal void AddReduceTime(TimeSpan elapsed, bool step = false)
+    {
+        _reduceTime += elapsed;
+        if (step) _reductions++;
     }
 
     /// <summary>Sums <paramref name="values"/> (loss sums, counts) over the ranks.</summary>

@@ -9,6 +9,13 @@ public enum ReduceOperation
     Average,
 }
 
+/// <summary>An all-reduce under way (<see cref="ICommunicator.StartAllReduce"/>).</summary>
+public abstract class PendingReduction
+{
+    /// <summary>Blocks until the result is in the buffer (returns at once the second time).</summary>
+    public abstract void Wait();
+}
+
 /// <summary>
 /// A group of processes (ranks 0..Size-1) that reduce and share host buffers: the collectives data-parallel training
 /// needs. Every rank must make the same calls in the same order with buffers of the same length, as in MPI; a call
@@ -30,6 +37,13 @@ public interface ICommunicator : IDisposable
 
     /// <inheritdoc cref="AllReduce(Span{float}, ReduceOperation)"/>
     void AllReduce(Span<double> buffer, ReduceOperation operation);
+
+    /// <summary>
+    /// Starts a sum all-reduce of <paramref name="buffer"/> in place and returns at once, so other work (a lower layer's
+    /// backward) runs while it is under way; <see cref="PendingReduction.Wait"/> finishes it. The buffer stays pinned
+    /// and must not be touched until then. Several may be in flight; every rank starts them in the same order.
+    /// </summary>
+    PendingReduction StartAllReduce(Memory<float> buffer);
 
     /// <summary>Copies <paramref name="root"/>'s <paramref name="buffer"/> into every other rank's.</summary>
     void Broadcast(Span<byte> buffer, int root);

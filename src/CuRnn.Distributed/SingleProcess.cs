@@ -14,9 +14,17 @@ public sealed class SingleProcess : ICommunicator
     /// <inheritdoc/>
     public void AllReduce(Span<double> buffer, ReduceOperation operation) { }
     /// <inheritdoc/>
+    public PendingReduction StartAllReduce(Memory<float> buffer) => Done.Instance;
+    /// <inheritdoc/>
     public void Broadcast(Span<byte> buffer, int root) => ArgumentOutOfRangeException.ThrowIfNotEqual(root, 0);
     /// <inheritdoc/>
     public void Barrier() { }
     /// <inheritdoc/>
     public void Dispose() { }
+
+    private sealed class Done : PendingReduction
+    {
+        public static readonly Done Instance = new();
+        public override void Wait() { }
+    }
 }

@@ -254,14 +254,34 @@ public sealed partial class Rnn<T> : IDisposable where T : unmanaged, IFloatingP
             _engine.Backward(engineTape, new BackwardIo<T>
             {
                 DY = dy, DHN = dhN, DCN = dcN, DX = dx, DH0 = dh0, DC0 = dc0, Gradients = gradients,
-                OverwriteGradients = gradientMode == GradientMode.Overwrite,
+                OverwriteGradients = gradientMode == GradientMode.Overwrite, LayerGradientsReady = outputs.LayerGradientsReady,
             });
+            if (outputs.LayerGradientsReady is { } ready && !gradients.IsEmpty && !_engine.ReportsLayersDuringBackward)
+                for (int layer = o.NumLayers - 1; layer >= 0; layer--) ready(layer);
         }
         finally
         {
             tape.EndBackward();
             tape.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Where layer <paramref name="layer"/>'s parameters (and gradients) lie in the flat buffer: PyTorch's order keeps
+    /// a layer's tensors, both directions, together.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is not in 0..NumLayers-1.</exception>
+    public (int Offset, int Length) LayerGradientRange(int layer)
+    {
+        if ((uint)layer >= (uint)Options.NumLayers) ThrowHelper.OutOfRange(nameof(layer), $"0..{Options.NumLayers - 1}", layer);
+        int start = int.MaxValue, end = 0;
+        foreach (var info in ParameterInfos)
+            if (info.Layer == layer)
+            {
+                start = Math.Min(start, info.Offset);
+                end = Math.Max(end, info.Offset + info.Length);
+            }
+        return (start, end - start);
     }
 
     /// <summary>Opens a stream that feeds one time step at a time, keeping the state between calls (static mode).</summary>

@@ -84,4 +84,12 @@ public readonly ref struct BackwardOutputs<T> where T : unmanaged, IFloatingPoin
     public Span<T> DH0 { get; init; }
     /// <summary>Receives dL/dc0 [L*D, B, H] (LSTM), or empty.</summary>
     public Span<T> DC0 { get; init; }
+    /// <summary>
+    /// Called on the calling thread with each layer's index, top layer first, as soon as that layer's weight gradients
+    /// (both directions, the range <see cref="Rnn{T}.LayerGradientRange"/> gives) are final in <see cref="Gradients"/>,
+    /// while the layers below are still in backward: where data-parallel training starts that layer's all-reduce.
+    /// The managed engine reports each layer as it finishes; the cuDNN engine computes all weight gradients in one
+    /// call and reports every layer after it. Not called when <see cref="Gradients"/> is empty.
+    /// </summary>
+    public Action<int>? LayerGradientsReady { get; init; }
 }

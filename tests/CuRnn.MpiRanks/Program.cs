@@ -73,6 +73,34 @@ foreach (int members in new[] { 1, size, 5 * size + 1, 32 })
     parallel.Sum(counted);
     Check(counted[0] == members, $"the shares of {members} members add up to {counted[0]}");
 }
+// Buckets: uneven ranges started in order while "backward" goes on, against one all-reduce of the whole buffer.
+foreach (int members in new[] { 1, 3 * size + 2 })
+{
+    const int Width = 101;
+    (int, int)[] ranges = [(90, 11), (40, 50), (0, 40)];
+    float[] gradients = new float[Width];
+    var buckets = parallel.Buckets(gradients, ranges);
+    int[] batch = [.. Enumerable.Range(500, members)];
+    var share = parallel.Share(batch).ToArray();
+    double[] mean = new double[Width];
+    foreach (int m in batch) { var g = Data(m, Width, 4); for (int i = 0; i < Width; i++) mean[i] += g[i] / members; }
+    buckets.Begin(share.Length, members);
+    if (share.Length > 0)
+    {
+        foreach (int m in share) { var g = Data(m, Width, 4); for (int i = 0; i < Width; i++) gradients[i] += (float)(g[i] / share.Length); }
+        buckets.Ready(0);
+        buckets.Ready(1);
+    }
+    buckets.Finish();
+    double worst = 0;
+    for (int i = 0; i < Width; i++) worst = Math.Max(worst, Math.Abs(gradients[i] - mean[i]));
+    Check(worst < 1e-6, $"GradientBuckets over a batch of {members}: error {worst:G3}");
+    bool refused = false;
+    buckets.Begin(1, 1);
+    try { buckets.Ready(1); } catch (InvalidOperationException) { refused = true; }
+    buckets.Finish();
+    Check(refused, "a bucket out of order is refused");
+}
 Check(parallel.AnyRank(rank == size - 1), "AnyRank sees the last rank's wish on every rank");
 Check(!parallel.AnyRank(false), "AnyRank is false when no rank wishes");
 world.Barrier();

@@ -34,12 +34,12 @@ public sealed class MpiTests
         for (int r = 0; r < ranks; r++) Assert.That(output, Does.Contain($"rank {r} of {ranks}: ok"), output);
     }
 
-    [TestCase(2, "sgd"), TestCase(3, "sgd"), TestCase(2, "adam"), TestCase(3, "adam")]
-    public void Ranks_sharing_each_batch_end_where_one_process_with_the_whole_batch_ends(int ranks, string optimizer)
+    [TestCase(2, "sgd", 1), TestCase(3, "sgd", 1), TestCase(2, "adam", 1), TestCase(3, "adam", 1), TestCase(2, "sgd", 3), TestCase(3, "adam", 2)]
+    public void Ranks_sharing_each_batch_end_where_one_process_with_the_whole_batch_ends(int ranks, string optimizer, int layers)
     {
         string seed = Random.Shared.Next(1, 1_000_000).ToString();
         string[] train = ["train", "--count", "600", "--epochs", "1", "--batch", "32", "--backend", "managed", "--optimizer", optimizer,
-            "--lr", "0.01", "--seed", seed, "--min-length", "10", "--max-length", "30"];
+            "--lr", "0.01", "--seed", seed, "--min-length", "10", "--max-length", "30", "--layers", layers.ToString(), "--hidden", "24"];
         string cli = Path.Combine(AppContext.BaseDirectory, "CuRnn.Cli.dll");
         string alone = Path.Combine(_dir, "alone.safetensors"), shared = Path.Combine(_dir, "shared.safetensors");
         var (code, output) = Run("dotnet", [cli, .. train, "--save", alone]);
@@ -58,7 +58,7 @@ public sealed class MpiTests
             double largest = x.Max(v => Math.Abs((double)v)), difference = x.Zip(y, (p, q) => Math.Abs((double)p - q)).Max();
             worst = Math.Max(worst, difference / largest);
         }
-        TestContext.Out.WriteLine($"{ranks} ranks, {optimizer}: largest difference {worst:E2} of a tensor's largest value");
+        TestContext.Out.WriteLine($"{ranks} ranks, {optimizer}, {layers} layer(s): largest difference {worst:E2} of a tensor's largest value");
         Assert.That(worst, Is.LessThan(optimizer == "sgd" ? SgdBound : AdamBound), $"{ranks} ranks against one process, {optimizer}, seed {seed}");
     }
 

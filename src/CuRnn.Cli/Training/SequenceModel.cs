@@ -73,8 +73,25 @@ internal sealed class SequenceModel : IDisposable
     public Span<float> HeadGradients => _gradients.AsSpan(Rnn.ParameterCount);
     public int ParameterCount => _gradients.Length;
 
-    /// <summary>Forward, loss and backward for one batch; returns the summed loss and the number of correct predictions.</summary>
-    public (double Loss, int Correct) TrainStep(PaddedBatch batch, float tolerance)
+    /// <summary>The whole gradient buffer (layer, then head), for collectives that keep it pinned.</summary>
+    public Memory<float> GradientMemory => _gradients;
+
+    /// <summary>
+    /// The gradient buffer's ranges in the order backward finishes them: the head's, then each layer's from the top
+    /// (the buckets data-parallel training all-reduces while backward goes on).
+    /// </summary>
+    public IReadOnlyList<(int Offset, int Length)> BackwardOrder()
+    {
+        var ranges = new List<(int Offset, int Length)> { (Rnn.ParameterCount, Head.Parameters.Length) };
+        for (int layer = Rnn.Options.NumLayers - 1; layer >= 0; layer--) ranges.Add(Rnn.LayerGradientRange(layer));
+        return ranges;
+    }
+
+    /// <summary>
+    /// Forward, loss and backward for one batch; returns the summed loss and the number of correct predictions.
+    /// <paramref name="bucketReady"/> hears each range of <see cref="BackwardOrder"/> as its gradients become final.
+    /// </summary>
+    public (double Loss, int Correct) TrainStep(PaddedBatch batch, float tolerance, Action<int>? bucketReady = null)
     {
         int b = batch.Size;
         CutOutputs(batch, out var y, out var hN);
@@ -90,7 +107,11 @@ internal sealed class SequenceModel : IDisposable
             var dFeatures = _dFeatures.AsSpan(0, b * HeadInputs);
             Head.Backward(features, _dLogits.AsSpan(0, b * Outputs), dFeatures, HeadGradients, b);
             ScatterFeatures(dhN, dFeatures, b);
-            Rnn.Backward(tape, new(_dy.AsSpan(0, y.Length)) { DHN = dhN }, new(default, LayerGradients), GradientMode.Overwrite);
+            bucketReady?.Invoke(0);
+            int layers = Rnn.Options.NumLayers;
+            Rnn.Backward(tape, new(_dy.AsSpan(0, y.Length)) { DHN = dhN },
+                new(default, LayerGradients) { LayerGradientsReady = bucketReady is null ? null : layer => bucketReady(layers - layer) },
+                GradientMode.Overwrite);
         }
         return (loss * b, correct);
     }

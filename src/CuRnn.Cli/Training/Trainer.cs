@@ -19,7 +19,8 @@ internal sealed record EpochResult(int Epoch, double TrainLoss, double TrainScor
 /// each epoch, an optimizer (Adam, AdamW or SGD with momentum) over the layer and the head, the global gradient norm
 /// over both clipped, the held-out set scored after every epoch. Data-parallel over <see cref="DataParallel"/>: every
 /// rank draws the same global batches, trains on its share, and the flat gradients (layer and head, one buffer) are
-/// averaged in one all-reduce per step, so every rank takes the same optimizer step. Stops cleanly between batches
+/// averaged in buckets whose all-reduce starts as backward finishes each (the head, then each layer from the top),
+/// so every rank takes the same optimizer step. Stops cleanly between batches
 /// when cancelled (on every rank at the same step).
 /// </summary>
 internal static class Trainer
@@ -34,6 +35,8 @@ internal static class Trainer
         var batch = new PaddedBatch(s.BatchSize, model.MaxLength, train.Features);
         var layerStep = Optimizer(s, model.Rnn.ParameterCount);
         var headStep = Optimizer(s, model.Head.Parameters.Length);
+        var gradientBuckets = parallel.Buckets(model.GradientMemory, model.BackwardOrder());
+        Action<int> bucketReady = gradientBuckets.Ready;
         var lengths = Enumerable.Range(0, train.Count).Select(train.Length).ToArray();
         var buckets = new LengthBuckets(lengths, s.BatchSize, (ulong)s.Seed);
         int batches = buckets.Count;
@@ -50,14 +53,16 @@ internal static class Trainer
                 if (parallel.AnyRank(cancel.IsCancellationRequested)) return results;
                 var share = parallel.Share(order[k]);
                 int size = share.Length;
+                // Each bucket's all-reduce starts as backward finishes it (head, then layers from the top); Finish
+                // starts the rest (all of them on a rank with an empty share) and waits.
+                gradientBuckets.Begin(size, order[k].Length);
                 if (size > 0)
                 {
                     batch.Fill(train, share);
-                    var (l, c) = model.TrainStep(batch, s.Tolerance);
+                    var (l, c) = model.TrainStep(batch, s.Tolerance, bucketReady);
                     loss += l; correct += c;
                 }
-                else model.Gradients.Clear();
-                parallel.AverageGradients(model.Gradients, size, order[k].Length);
+                gradientBuckets.Finish();
                 GradientClipping.ClipGlobalNorm<float>(model.Gradients, s.ClipNorm);
                 layerStep.Step(model.Rnn.Parameters, model.LayerGradients);
                 model.Rnn.ParametersChanged();

@@ -85,6 +85,45 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     }
 
     /// <inheritdoc/>
+    public PendingReduction StartAllReduce(Memory<float> buffer)
+    {
+        if (buffer.Length == 0) return new Pending(this, 0, default);
+        var pin = buffer.Pin();
+        try
+        {
+            nint request;
+            using (Enter())
+                MpiCalls.Check(MpiNative.MPI_Iallreduce(MpiNative.InPlace, pin.Pointer, buffer.Length, _handles.Float, _handles.Sum, _handles.World, out request), "MPI_Iallreduce");
+            return new Pending(this, request, pin);
+        }
+        catch
+        {
+            pin.Dispose();
+            throw;
+        }
+    }
+
+    // An MPI_Iallreduce in flight; Wait completes it with MPI_Wait and unpins the buffer.
+    private sealed class Pending(MpiCommunicator owner, nint request, System.Buffers.MemoryHandle pin) : PendingReduction
+    {
+        private nint _request = request;
+        private System.Buffers.MemoryHandle _pin = pin;
+        private bool _done;
+
+        public override void Wait()
+        {
+            if (_done) return;
+            _done = true;
+            try
+            {
+                if (_request != 0)
+                    using (owner.Enter()) MpiCalls.Check(MpiNative.MPI_Wait(ref _request, 0), "MPI_Wait");
+            }
+            finally { _pin.Dispose(); }
+        }
+    }
+
+    /// <inheritdoc/>
     public void Broadcast(Span<byte> buffer, int root)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(root);

@@ -22,6 +22,8 @@ internal readonly ref struct BackwardIo<T>
     public Span<T> DC0 { get; init; }
     public Span<T> Gradients { get; init; }
     public bool OverwriteGradients { get; init; }
+    /// <summary>Told each layer's index as its weight gradients become final (top layer first), or null.</summary>
+    public Action<int>? LayerGradientsReady { get; init; }
 }
 
 /// <summary>What an engine keeps between a training forward and its backward.</summary>
@@ -48,6 +50,9 @@ internal abstract class RnnEngine<T> : IDisposable
     public abstract void Forward(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode);
     public abstract EngineTape ForwardTraining(SequenceBatch batch, in ForwardIo<T> io, ExecutionMode mode);
     public abstract void Backward(EngineTape tape, in BackwardIo<T> io);
+    /// <summary>True where <see cref="Backward"/> calls <see cref="BackwardIo{T}.LayerGradientsReady"/> itself as each
+    /// layer finishes; otherwise the layer reports every layer after the call.</summary>
+    public virtual bool ReportsLayersDuringBackward => false;
     public abstract RnnMemoryPlan PlanMemory(SequenceBatch batch, bool training, ExecutionMode mode);
     public abstract EngineStepper<T> CreateStepper(int batchSize);
     public abstract void Dispose();

@@ -158,6 +158,8 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
         if (!packedIo) SortedOrder.Scatter(batch, y.Span, io.Y, yWidth);
     }
 
+    public override bool ReportsLayersDuringBackward => true;
+
     public override void Backward(EngineTape engineTape, in BackwardIo<T> io)
     {
         var tape = (ManagedTape)engineTape;
@@ -228,6 +230,7 @@ internal sealed partial class ManagedEngine<T> : RnnEngine<T> where T : unmanage
                     dy = dx;
                 }
                 else if (!io.DX.IsEmpty && !packedIo) SortedOrder.Scatter(batch, dx, io.DX, inSize);
+                if (!io.Gradients.IsEmpty) io.LayerGradientsReady?.Invoke(layer);
             }
         }
         finally { ReleaseScratch(); }

@@ -8,7 +8,8 @@ internal static class TestData
     /// <summary>A generator with a fresh seed, written to the test's output.</summary>
     public static Random NewRandom()
     {
-        int seed = TestContext.CurrentContext.Random.Next();
+        // A failed run prints its seed; CURNN_TEST_SEED=<seed> replays that draw (with a --filter for the one test).
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("CURNN_TEST_SEED"), out int fixedSeed) ? fixedSeed : TestContext.CurrentContext.Random.Next();
         TestContext.Out.WriteLine($"data seed {seed}");
         return new Random(seed);
     }
