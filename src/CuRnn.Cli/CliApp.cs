@@ -29,6 +29,10 @@ internal static class CliApp
         DiagnosticCommands.Bench(console),
     };
 
+    /// <summary>Under mpirun rank 0 speaks for the job; every other rank prints nothing.</summary>
+    public static IAnsiConsole ForRank(int rank, IAnsiConsole console) => rank == 0 ? console
+        : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
+
     /// <summary>Parses and runs <paramref name="args"/>; Ctrl+C cancels <c>train</c> between batches.</summary>
     /// <param name="args">The command line.</param>
     /// <param name="console">Where results go (stdout).</param>

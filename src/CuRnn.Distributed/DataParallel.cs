@@ -13,7 +13,6 @@ namespace CuRnn.Distributed;
 /// </summary>
 public sealed class DataParallel(ICommunicator communicator)
 {
-    private readonly Stopwatch _reduceClock = new();
     private TimeSpan _reduceTime;
 
     /// <summary>The processes taking part.</summary>
@@ -26,7 +25,7 @@ public sealed class DataParallel(ICommunicator communicator)
     public int Size => Communicator.Size;
 
     /// <summary>Steps whose gradients were all-reduced so far, and the time this rank spent starting and waiting for them.</summary>
-    public (long Count, TimeSpan Elapsed) Reductions => (_reductions, _reduceClock.Elapsed + _reduceTime);
+    public (long Count, TimeSpan Elapsed) Reductions => (_reductions, _reduceTime);
     private long _reductions;
 
     /// <summary>Copies rank 0's <paramref name="parameters"/> into every rank's (call it before training).</summary>
@@ -61,16 +60,28 @@ public sealed class DataParallel(ICommunicator communicator)
     /// </summary>
     public void AverageGradients(Span<float> gradients, int localCount, int globalCount)
     {
+        float weight = ShareWeight(localCount, globalCount);
+        if (Size == 1) return;
+        Weigh(gradients, weight);
+        long start = Stopwatch.GetTimestamp();
+        Communicator.AllReduce(gradients, ReduceOperation.Sum);
+        AddReduceTime(Stopwatch.GetElapsedTime(start), step: true);
+    }
+
+    /// <summary>local / global, the weight of a rank's mean in the whole batch's mean (checks the counts).</summary>
+    internal static float ShareWeight(int localCount, int globalCount)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(localCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(globalCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(localCount, globalCount);
-        if (Size == 1) return;
-        if (localCount == 0) gradients.Clear();
-        else if (localCount != globalCount) TensorPrimitives.Multiply(gradients, (float)((double)localCount / globalCount), gradients);
-        _reduceClock.Start();
-        Communicator.AllReduce(gradients, ReduceOperation.Sum);
-        _reduceClock.Stop();
-        _reductions++;
+        return (float)((double)localCount / globalCount);
+    }
+
+    /// <summary>Scales gradients by their share's weight (zeros for an empty share, whatever they held).</summary>
+    internal static void Weigh(Span<float> gradients, float weight)
+    {
+        if (weight == 0) gradients.Clear();
+        else if (weight != 1f) TensorPrimitives.Multiply(gradients, weight, gradients);
     }
 
     /// <summary>

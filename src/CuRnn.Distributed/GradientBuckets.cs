@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 
 namespace CuRnn.Distributed;
 
@@ -42,13 +41,11 @@ public sealed class GradientBuckets
     /// <summary>Starts a step: this rank's share and the batch (a rank with an empty share passes zeros).</summary>
     public void Begin(int localCount, int globalCount)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(localCount);
-        ArgumentOutOfRangeException.ThrowIfLessThan(globalCount, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(localCount, globalCount);
+        float weight = DataParallel.ShareWeight(localCount, globalCount);
         if (_next >= 0) throw new InvalidOperationException("GradientBuckets.Begin: the previous step was not finished (call Finish).");
         _next = 0;
-        _scale = (float)((double)localCount / globalCount);
-        if (localCount == 0) _gradients.Span.Clear();
+        _scale = weight;
+        if (weight == 0) _gradients.Span.Clear();
     }
 
     /// <summary>Bucket <paramref name="bucket"/>'s gradients are final: scale them and start their all-reduce.</summary>
@@ -61,10 +58,10 @@ public sealed class GradientBuckets
         var slice = _gradients.Slice(offset, length);
         if (_parallel.Size > 1)
         {
-            if (_scale != 1f) TensorPrimitives.Multiply(slice.Span, _scale, slice.Span);
-            var clock = Stopwatch.StartNew();
+            if (_scale != 0) DataParallel.Weigh(slice.Span, _scale);   // an empty share was cleared in Begin
+            long start = Stopwatch.GetTimestamp();
             _pending.Add(_parallel.Communicator.StartAllReduce(slice));
-            _parallel.AddReduceTime(clock.Elapsed);
+            _parallel.AddReduceTime(Stopwatch.GetElapsedTime(start));
         }
         _next++;
     }
@@ -74,9 +71,9 @@ public sealed class GradientBuckets
     {
         if (_next < 0) throw new InvalidOperationException("GradientBuckets.Finish: call Begin first.");
         while (_next < _ranges.Length) Ready(_next);
-        var clock = Stopwatch.StartNew();
+        long start = Stopwatch.GetTimestamp();
         foreach (var pending in _pending) pending.Wait();
-        _parallel.AddReduceTime(clock.Elapsed, step: _parallel.Size > 1);
+        _parallel.AddReduceTime(Stopwatch.GetElapsedTime(start), step: _parallel.Size > 1);
         _pending.Clear();
         _next = -1;
     }

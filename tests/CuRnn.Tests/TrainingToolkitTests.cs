@@ -32,8 +32,8 @@ public sealed class TrainingToolkitTests
         var dx = TestData.Poisoned<double>(x.Length);
         var grads = new double[head.Parameters.Length];
         head.Backward(x, w, dx, grads, rows);
-        Assert.That(TestData.RelativeError<double>(grads, Numeric(head.Parameters, Loss)), Is.LessThan(Tolerance), "dW, db");
-        Assert.That(TestData.RelativeError<double>(dx, Numeric(x, Loss)), Is.LessThan(Tolerance), "dx");
+        Assert.That(TestData.RelativeError<double>(grads, GradientCheck.Numeric(head.Parameters, Loss, Step)), Is.LessThan(Tolerance), "dW, db");
+        Assert.That(TestData.RelativeError<double>(dx, GradientCheck.Numeric(x, Loss, Step)), Is.LessThan(Tolerance), "dx");
     }
 
     [Test]
@@ -49,7 +49,7 @@ public sealed class TrainingToolkitTests
         double loss = Losses.SoftmaxCrossEntropy<double>(logits, labels, mask, d, classes);
         double Loss() => Losses.SoftmaxCrossEntropy<double>(logits, labels, mask, default, classes);
         Assert.That(loss, Is.EqualTo(Loss()));
-        Assert.That(TestData.RelativeError<double>(d, Numeric(logits, Loss)), Is.LessThan(Tolerance));
+        Assert.That(TestData.RelativeError<double>(d, GradientCheck.Numeric(logits, Loss, Step)), Is.LessThan(Tolerance));
         Assert.That(d.AsSpan(classes, classes).ToArray(), Is.All.Zero, "a masked row's gradient");
         // The mean over kept rows, as PyTorch's cross_entropy over those rows.
         double expected = 0;
@@ -72,7 +72,7 @@ public sealed class TrainingToolkitTests
         var mask = Enumerable.Range(0, 9).Select(i => i != 4).ToArray();
         var d = TestData.Poisoned<double>(9);
         Losses.MeanSquaredError<double>(p, t, mask, d);
-        Assert.That(TestData.RelativeError<double>(d, Numeric(p, () => Losses.MeanSquaredError<double>(p, t, mask, default))), Is.LessThan(Tolerance));
+        Assert.That(TestData.RelativeError<double>(d, GradientCheck.Numeric(p, () => Losses.MeanSquaredError<double>(p, t, mask, default), Step)), Is.LessThan(Tolerance));
         Assert.That(d[4], Is.Zero);
     }
 
@@ -183,20 +183,5 @@ public sealed class TrainingToolkitTests
             return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(Path.Combine(dir, "out.f64"))).ToArray();
         }
         finally { Directory.Delete(dir, recursive: true); }
-    }
-
-    // Central differences of `loss` with respect to each element of `values`.
-    private static double[] Numeric(double[] values, Func<double> loss)
-    {
-        var d = new double[values.Length];
-        for (int i = 0; i < values.Length; i++)
-        {
-            double v = values[i];
-            values[i] = v + Step; double up = loss();
-            values[i] = v - Step; double down = loss();
-            values[i] = v;
-            d[i] = (up - down) / (2 * Step);
-        }
-        return d;
     }
 }

@@ -233,8 +233,7 @@ internal static class DiagnosticCommands
     {
         if (!MpiCommunicator.LaunchedByMpirun) throw new CliUsageException("--allreduce measures across MPI ranks: start it with mpirun -np N curnn bench --allreduce");
         using var world = MpiCommunicator.Start();
-        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
-        return Emit(world.Rank == 0 ? console : quiet, world.Rank == 0 ? file : null, format, "curnn bench --allreduce", r =>
+        return Emit(CliApp.ForRank(world.Rank, console), world.Rank == 0 ? file : null, format, "curnn bench --allreduce", r =>
         {
             r.Fact($"Ranks: {world.Size} ({world.Description}), float32 sum in place, median of {repetitions} after 3 warm-up calls");
             var table = r.Table("shape", "gradient values>", "MB>", "median ms>", "bus GB/s>");

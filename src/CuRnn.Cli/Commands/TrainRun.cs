@@ -26,8 +26,7 @@ internal static class TrainRun
         // Ranks on one machine share its cores: each takes its part unless --threads says otherwise.
         int local = int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"), out int n) && n > 0 ? n : 1;
         if (q.Layer.MaxThreads == 0 && local > 1) q = q with { Layer = q.Layer with { MaxThreads = Math.Max(1, ManagedThreads.Available / local) } };
-        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
-        return Execute(q, world.Rank == 0 ? console : quiet, cancel, new DataParallel(world));
+        return Execute(q, CliApp.ForRank(world.Rank, console), cancel, new DataParallel(world));
     }
 
     private static int Execute(TrainRequest q, IAnsiConsole console, CancellationToken cancel, DataParallel parallel)

@@ -66,7 +66,8 @@ internal static class GradientCheck
         return new Result(errors);
     }
 
-    private static double[] Numeric(double[] a, Func<double> loss, double eps)
+    /// <summary>Central differences of <paramref name="loss"/> with respect to each element of <paramref name="a"/>.</summary>
+    public static double[] Numeric(double[] a, Func<double> loss, double eps)
     {
         var g = new double[a.Length];
         for (int i = 0; i < a.Length; i++)
